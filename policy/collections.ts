@@ -93,7 +93,8 @@ export function checkCollectionGraph(collections: ReadonlyMap<string, Collection
   const visit = (id: string, trail: string[]): void => {
     const s = state.get(id);
     if (s === 'done') return;
-    if (s === 'visiting') throw conflict(`collection rules form a cycle: ${[...trail, id].join(' → ')}`, 'includeCollectionIds');
+    // Name only the cycle itself, not the collections whose rules merely lead into it.
+    if (s === 'visiting') throw conflict(`collection rules form a cycle: ${[...trail.slice(trail.indexOf(id)), id].join(' → ')}`, 'includeCollectionIds');
     state.set(id, 'visiting');
     for (const dep of dependencies(collections.get(id)!)) visit(dep, [...trail, id]);
     state.set(id, 'done');

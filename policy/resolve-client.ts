@@ -37,13 +37,23 @@ export interface DueOffer extends ClientOffer {
   readonly reason: string;
 }
 
+export interface UpcomingOffer {
+  readonly deployment: Deployment;
+  readonly at: number;
+  readonly what: 'available' | 'due';
+  readonly downloadFrom: number;
+}
+
 export interface ClientDecision {
   /** What the user may start now: Available deployments and Required ones (a user may start those early). */
   readonly available: readonly ClientOffer[];
   /** Required deployments due now, oldest occurrence first: the agent runs these. */
   readonly required: readonly DueOffer[];
-  /** Not yet available, or Required but not yet due: when they will be. */
-  readonly upcoming: readonly { readonly deployment: Deployment; readonly at: number; readonly what: 'available' | 'due' }[];
+  /**
+   * Not yet available, or Required but not yet due: when they will be, and when the client may
+   * start downloading (R-13: an assignment starting before availability means downloading at that start).
+   */
+  readonly upcoming: readonly UpcomingOffer[];
   /** Targeted but not offered, with the reason (expired, disabled, rerun rule…). */
   readonly skipped: readonly { readonly deploymentId: string; readonly reason: string }[];
 }
@@ -86,7 +96,7 @@ function rerunAllows(d: Deployment, runs: readonly RunRecord[], occurrence: numb
 export function resolveClient(site: Site, computerId: string, state: ClientState, now: number): ClientDecision {
   const available: ClientOffer[] = [];
   const required: DueOffer[] = [];
-  const upcoming: { deployment: Deployment; at: number; what: 'available' | 'due' }[] = [];
+  const upcoming: UpcomingOffer[] = [];
   const skipped: { deploymentId: string; reason: string }[] = [];
   const runsByDeployment = new Map<string, RunRecord[]>();
   for (const r of state.history) {
@@ -115,7 +125,7 @@ export function resolveClient(site: Site, computerId: string, state: ClientState
     );
     const downloadFrom = Math.min(availableAt, firstStart);
     if (now < availableAt) {
-      upcoming.push({ deployment: d, at: availableAt, what: 'available' });
+      upcoming.push({ deployment: d, at: availableAt, what: 'available', downloadFrom });
       continue;
     }
     const offer: ClientOffer = { deployment: d, taskSequence: ts, downloadFrom };
@@ -129,7 +139,7 @@ export function resolveClient(site: Site, computerId: string, state: ClientState
     }
     if (latest === null) {
       const next = Math.min(...d.assignments.map((s) => ('start' in s ? (nextOccurrence(s, now, state.utcOffsetMinutes) ?? Infinity) : Infinity)));
-      if (Number.isFinite(next)) upcoming.push({ deployment: d, at: next, what: 'due' });
+      if (Number.isFinite(next)) upcoming.push({ deployment: d, at: next, what: 'due', downloadFrom });
       continue;
     }
     // An occurrence before availability counts from the moment the deployment became available.

@@ -40,6 +40,9 @@ export type DeploymentDecision =
   | { readonly kind: 'needsAcknowledgement'; readonly reasons: readonly string[] }
   | { readonly kind: 'refused'; readonly rule: string; readonly reasons: readonly string[] };
 
+/** The largest client UTC offset schedules accept (schedules.ts). */
+const MAX_CLIENT_OFFSET_MINUTES = 18 * 60;
+
 const TOP_KEYS = new Set([
   'taskSequenceId', 'collectionId', 'comments', 'purpose', 'availability', 'sendWakeUpPackets', 'allowMeteredDownload',
   'availableFrom', 'expiresAt', 'assignments', 'rerun', 'userExperience', 'alerts', 'content', 'acknowledgeHighRisk',
@@ -203,7 +206,13 @@ function combinationRefusal(d: Deployment, ctx: DeploymentContext): DeploymentDe
     if (denied.length > 0)
       return refuse('R-16', `"run from distribution point" needs every package to allow it; these do not: ${denied.map((c) => `${c.name} (${c.id})`).join(', ')}`);
   }
-  if (d.availableFrom && d.expiresAt && d.availableFrom.utc === d.expiresAt.utc && toInstant(d.expiresAt, 0) <= toInstant(d.availableFrom, 0))
-    return refuse('R-13', 'the deployment expires before it becomes available');
+  if (d.availableFrom && d.expiresAt) {
+    // Same clock: compare wall times. UTC against local time: refuse only when no client offset
+    // (at most ±18 h) could put the expiry after the availability.
+    const same = d.availableFrom.utc === d.expiresAt.utc;
+    const latestExpiry = toInstant(d.expiresAt, same || d.expiresAt.utc ? 0 : -MAX_CLIENT_OFFSET_MINUTES);
+    const earliestAvailable = toInstant(d.availableFrom, same || d.availableFrom.utc ? 0 : MAX_CLIENT_OFFSET_MINUTES);
+    if (latestExpiry <= earliestAvailable) return refuse('R-13', 'the deployment expires before it becomes available');
+  }
   return null;
 }

@@ -84,9 +84,9 @@ export function applyEdit(ts: TaskSequence, op: EditOp): TaskSequence {
     case 'remove':
       return withItems(ts, removeAt(ts.items, mustLocate(ts.items, op.itemId)), dropStripped(ts, op.itemId));
     case 'moveUp':
-      return withItems(ts, moveUp(ts.items, mustLocate(ts.items, op.itemId)));
+      return withItems(ts, checkDepth(moveUp(ts.items, mustLocate(ts.items, op.itemId))));
     case 'moveDown':
-      return withItems(ts, moveDown(ts.items, mustLocate(ts.items, op.itemId)));
+      return withItems(ts, checkDepth(moveDown(ts.items, mustLocate(ts.items, op.itemId))));
     case 'rename':
       return update(ts, op.itemId, (item) => ({ ...item, name: normalizeName(String(op.name)) }));
     case 'setDescription':
@@ -109,6 +109,11 @@ function bool(v: unknown, field: string): boolean {
   return v;
 }
 
+function text(v: unknown, field: string): string {
+  if (typeof v !== 'string') throw invalid(`${field} must be text`, field);
+  return v;
+}
+
 function checkDescription(v: unknown): string {
   if (typeof v !== 'string') throw invalid('description must be text', 'description');
   if (v.length > 4096) throw invalid('description is longer than 4096 characters', 'description');
@@ -118,7 +123,7 @@ function checkDescription(v: unknown): string {
 function base(ts: TaskSequence, opts: ItemOptions, defaultName: string) {
   return {
     id: `i${ts.nextItemId}`,
-    name: normalizeName(opts.name ?? defaultName),
+    name: normalizeName(text(opts.name ?? defaultName, 'name')),
     description: opts.description === undefined ? '' : checkDescription(opts.description),
     enabled: opts.enabled === undefined ? true : bool(opts.enabled, 'enabled'),
     continueOnError: opts.continueOnError === undefined ? false : bool(opts.continueOnError, 'continueOnError'),
@@ -150,8 +155,13 @@ function addItem(ts: TaskSequence, item: Item, position: Position | undefined): 
     throw invalid(`position.index must be between 0 and ${list.length}`, 'position.index');
   const items = insertAt(ts.items, parentPath, index, item);
   if (countItems(items) > MAX_ITEMS) throw refused(`a task sequence holds at most ${MAX_ITEMS} steps and groups`, 'R-02');
+  return { ...ts, items: checkDepth(items), nextItemId: ts.nextItemId + 1 };
+}
+
+/** Adding, and moving an item into a group, both deepen the tree: the limit holds for both. */
+function checkDepth(items: readonly Item[]): readonly Item[] {
   if (maxDepth(items) > MAX_DEPTH) throw refused(`groups nest at most ${MAX_DEPTH} deep`, 'R-02');
-  return { ...ts, items, nextItemId: ts.nextItemId + 1 };
+  return items;
 }
 
 function withItems(ts: TaskSequence, items: readonly Item[], strippedSecrets = ts.strippedSecrets): TaskSequence {

@@ -1,0 +1,143 @@
+/**
+ * One configuration schema with defaults, read from an optional JSON file, then the
+ * environment, then flags (later wins), validated once and frozen. Unknown keys, unknown
+ * OSDEPLOY_* variables and wrong values are clear errors at start.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface Config {
+  readonly dataDir: string;
+  readonly httpPort: number;
+  readonly bind: string;
+  readonly siteCode: string;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** The address clients are told to use; defaults to http://<bind or 127.0.0.1>:<httpPort>. */
+  readonly publicUrl: string | null;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Key = keyof Config;
+
+interface KeySpec {
+  readonly env: string;
+  readonly flag: string;
+  readonly parse: (raw: unknown, where: string) => unknown;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+const text = (raw: unknown, where: string): string => {
+  if (typeof raw !== 'string' || raw.length === 0) throw new ConfigError(`${where} must be a non-empty string`);
+  return raw;
+};
+const port = (raw: unknown, where: string): number => {
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${where} must be a port number 0..65535 (got ${JSON.stringify(raw)})`);
+  return n;
+};
+
+export const CONFIG_KEYS: Readonly<Record<Key, KeySpec>> = {
+  dataDir: { env: 'OSDEPLOY_DATA_DIR', flag: 'data-dir', parse: (r, w) => path.resolve(text(r, w)) },
+  httpPort: { env: 'OSDEPLOY_HTTP_PORT', flag: 'http-port', parse: port },
+  bind: { env: 'OSDEPLOY_BIND', flag: 'bind', parse: text },
+  siteCode: {
+    env: 'OSDEPLOY_SITE_CODE',
+    flag: 'site-code',
+    parse: (r, w) => {
+      const s = text(r, w).toUpperCase();
+      if (!/^[A-Z0-9]{3}$/.test(s)) throw new ConfigError(`${w} must be three letters or digits, like PS1 (got ${JSON.stringify(r)})`);
+      return s;
+    },
+  },
+  logLevel: {
+    env: 'OSDEPLOY_LOG_LEVEL',
+    flag: 'log-level',
+    parse: (r, w) => {
+      const s = text(r, w);
+      if (!LOG_LEVELS.includes(s)) throw new ConfigError(`${w} must be one of ${LOG_LEVELS.join(', ')}`);
+      return s;
+    },
+  },
+  publicUrl: {
+    env: 'OSDEPLOY_PUBLIC_URL',
+    flag: 'public-url',
+    parse: (r, w) => {
+      const s = text(r, w);
+      if (!/^https?:\/\/[^/\s]+\/?$/.test(s)) throw new ConfigError(`${w} must be an http(s) origin like http://10.0.0.5:8080`);
+      return s.replace(/\/$/, '');
+    },
+  },
+};
+
+export const DEFAULTS: Config = {
+  dataDir: path.resolve('data'),
+  httpPort: 8080,
+  bind: '0.0.0.0',
+  siteCode: 'PS1',
+  logLevel: 'info',
+  publicUrl: null,
+};
+
+/** Variables this program reads that are not config keys (so they are not "unknown"). */
+const OTHER_ENV = new Set(['OSDEPLOY_CONFIG', 'OSDEPLOY_SERVER', 'OSDEPLOY_TOKEN']);
+
+export interface ConfigSources {
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Flag values by flag name (`data-dir`), as parsed from argv. */
+  readonly flags?: Readonly<Record<string, string | undefined>>;
+  /** Path of a JSON file; also taken from OSDEPLOY_CONFIG. */
+  readonly file?: string;
+}
+
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? {};
+  const flags = sources.flags ?? {};
+  const merged: Record<string, unknown> = { ...DEFAULTS };
+  const keys = Object.keys(CONFIG_KEYS) as Key[];
+
+  const file = sources.file ?? env.OSDEPLOY_CONFIG;
+  if (file) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`config file ${file}: ${(e as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`config file ${file} must hold a JSON object`);
+    for (const [k, v] of Object.entries(parsed)) {
+      if (!keys.includes(k as Key)) throw new ConfigError(`config file ${file}: unknown key "${k}"; known keys: ${keys.join(', ')}`);
+      merged[k] = CONFIG_KEYS[k as Key].parse(v, `config file ${file}: ${k}`);
+    }
+  }
+  const knownEnv = new Set(keys.map((k) => CONFIG_KEYS[k].env));
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('OSDEPLOY_') && !knownEnv.has(name) && !OTHER_ENV.has(name))
+      throw new ConfigError(`unknown environment variable ${name}; known: ${[...knownEnv, ...OTHER_ENV].join(', ')}`);
+  }
+  for (const k of keys) {
+    const raw = env[CONFIG_KEYS[k].env];
+    if (raw !== undefined && raw !== '') merged[k] = CONFIG_KEYS[k].parse(raw, CONFIG_KEYS[k].env);
+  }
+  const knownFlags = new Set(keys.map((k) => CONFIG_KEYS[k].flag));
+  for (const [flag, raw] of Object.entries(flags)) {
+    if (raw === undefined) continue;
+    if (!knownFlags.has(flag)) throw new ConfigError(`unknown option --${flag}`);
+    const key = keys.find((k) => CONFIG_KEYS[k].flag === flag)!;
+    merged[key] = CONFIG_KEYS[key].parse(raw, `--${flag}`);
+  }
+  return Object.freeze(merged as unknown as Config);
+}
+
+/** The address given to clients (boot scripts, media): the configured public URL or one derived from the bind address. */
+export function publicUrlOf(config: Config, boundPort: number): string {
+  if (config.publicUrl) return config.publicUrl;
+  const host = config.bind === '0.0.0.0' || config.bind === '::' ? '127.0.0.1' : config.bind;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+}

@@ -1,0 +1,32 @@
+/** Schemas shared by the API routes. Deep rules live in policy/; schemas catch shape errors early and document the API. */
+import { Type, type Static } from '@fastify/type-provider-typebox';
+
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export type IdParams = Static<typeof IdParams>;
+
+export const PageQuery = {
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+};
+
+export const ErrorBody = Type.Object({
+  error: Type.String(),
+  message: Type.String(),
+  field: Type.Optional(Type.String()),
+  rule: Type.Optional(Type.String()),
+});
+
+export const VariableInput = Type.Object(
+  { name: Type.String({ maxLength: 256 }), value: Type.String({ maxLength: 16384 }), hidden: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+
+export const Architecture = Type.Union([Type.Literal('x86'), Type.Literal('x64'), Type.Literal('arm64')]);
+
+/** Query strings arrive as text; integers are parsed here so bad values are 400s naming the field. */
+export function intQuery(v: unknown, field: string, fallback: number, min: number, max: number): number {
+  if (v === undefined) return fallback;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) throw Object.assign(new Error(`${field} must be a whole number ${min}..${max}`), { statusCode: 400, code: 'invalid' });
+  return n;
+}

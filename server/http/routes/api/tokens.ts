@@ -1,0 +1,30 @@
+/** /api/v1/tokens: create (the plain token is returned once) and revoke; admin only. */
+import { Type } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import type { SiteContext } from '../../../site/context.js';
+import { createToken, listTokens, revokeToken, ROLES } from '../../../site/tokens.js';
+import { actorOf, ADMIN } from '../../auth.js';
+import { IdParams } from './common.js';
+
+export async function tokenRoutes(api: FastifyInstance, ctx: SiteContext): Promise<void> {
+  const tags = ['tokens'];
+  api.post(
+    '/tokens',
+    {
+      config: { roles: ADMIN },
+      schema: {
+        tags,
+        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }), role: Type.Union(ROLES.map((r) => Type.Literal(r))) }, { additionalProperties: false }),
+      },
+    },
+    async (req, reply) => {
+      const { info, token } = createToken(ctx, actorOf(req), req.body as { name: string; role: string });
+      return reply.status(201).send({ ...info, token });
+    },
+  );
+  api.get('/tokens', { config: { roles: ADMIN }, schema: { tags } }, async () => ({ items: listTokens(ctx) }));
+  api.delete('/tokens/:id', { config: { roles: ADMIN }, schema: { tags, params: IdParams } }, async (req, reply) => {
+    revokeToken(ctx, actorOf(req), (req.params as IdParams).id);
+    return reply.status(204).send();
+  });
+}

@@ -1,0 +1,81 @@
+/**
+ * Composition root (DESIGN.md lesson 9): config → logger → stores → services; signals;
+ * graceful shutdown. The only place that wires real clocks, sockets and the environment.
+ */
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { publicUrlOf, type Config } from './config.js';
+import { buildApp } from './http/app.js';
+import { createLogger } from './logger.js';
+import { ensureBuiltInCollections } from './site/collections.js';
+import { ensureBuiltInComputers } from './site/computers.js';
+import { SnapshotCache, type SiteContext } from './site/context.js';
+import { ensureAdminToken } from './site/tokens.js';
+import { openDatabase, type Db } from './store/db.js';
+
+export interface Service {
+  readonly app: FastifyInstance;
+  readonly ctx: SiteContext;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export function openSite(config: Config, log: Logger, now: () => number = Date.now): { db: Db; ctx: SiteContext } {
+  // The data directory holds secrets (token hashes, step passwords, hidden variables): owner only.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const dbFile = path.join(config.dataDir, 'site.db');
+  const db = openDatabase(dbFile);
+  for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+  const ctx: SiteContext = { db, siteCode: config.siteCode, now, log, snapshot: new SnapshotCache(db, config.siteCode) };
+  ensureBuiltInComputers(ctx);
+  ensureBuiltInCollections(ctx);
+  return { db, ctx };
+}
+
+export async function startService(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Service> {
+  const { db, ctx } = openSite(config, log.child({ svc: 'site' }));
+  const tokenFile = ensureAdminToken(ctx, config.dataDir);
+  if (tokenFile) log.info({ file: tokenFile }, `first start: an admin token was written to ${tokenFile} (mode 0600); use it as "Authorization: Bearer <token>"`);
+
+  let url = '';
+  const app = await buildApp({ ctx, log, publicUrl: () => url });
+  await app.listen({ port: config.httpPort, host: config.bind });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.httpPort;
+  url = publicUrlOf(config, port);
+  log.info({ url, dataDir: config.dataDir, site: config.siteCode }, `osdeploy serving on ${url}`);
+
+  let closed = false;
+  return {
+    app,
+    ctx,
+    url,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      db.close();
+      log.info('osdeploy stopped');
+    },
+  };
+}
+
+/** SIGINT/SIGTERM: stop taking requests, finish the ones in flight, close the database. */
+export function handleSignals(service: Service, log: Logger): void {
+  const stop = (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    service.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}

@@ -1,0 +1,33 @@
+/** Site settings: high-risk deployment verification (R-10) and PXE settings (R-18). */
+import { validateHighRiskSettings } from '../../policy/deployments/high-risk.js';
+import { invalid } from '../../policy/errors.js';
+import { DEFAULT_PXE_SETTINGS, type PxeSettings, type SiteSettings } from '../../policy/site.js';
+import { readSettings, write, writeAudit, type SiteContext } from './context.js';
+
+function validatePxe(input: unknown, current: PxeSettings): PxeSettings {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalid('pxe must be an object', 'pxe');
+  const o = { ...current, ...(input as object) } as Record<string, unknown>;
+  for (const k of Object.keys(input)) if (!(k in DEFAULT_PXE_SETTINGS)) throw invalid(`pxe.${k} is not a setting`, `pxe.${k}`);
+  for (const k of ['enabled', 'unknownComputerSupport', 'passwordRequired'] as const)
+    if (typeof o[k] !== 'boolean') throw invalid(`pxe.${k} must be true or false`, `pxe.${k}`);
+  const delay = o.responseDelaySeconds;
+  if (typeof delay !== 'number' || !Number.isInteger(delay) || delay < 0 || delay > 32) throw invalid('pxe.responseDelaySeconds must be 0..32', 'pxe.responseDelaySeconds');
+  return o as unknown as PxeSettings;
+}
+
+export const getSettings = (ctx: SiteContext): SiteSettings => readSettings(ctx.db);
+
+export function updateSettings(ctx: SiteContext, actor: string, patch: { highRisk?: unknown; pxe?: unknown }): SiteSettings {
+  if (typeof patch !== 'object' || patch === null) throw invalid('body must be an object', 'body');
+  for (const k of Object.keys(patch)) if (k !== 'highRisk' && k !== 'pxe') throw invalid(`${k} is not a settings group (highRisk, pxe)`, k);
+  return write(ctx, () => {
+    const current = readSettings(ctx.db);
+    const next: SiteSettings = {
+      highRisk: patch.highRisk === undefined ? current.highRisk : validateHighRiskSettings({ ...current.highRisk, ...(patch.highRisk as object) }),
+      pxe: patch.pxe === undefined ? current.pxe : validatePxe(patch.pxe, current.pxe),
+    };
+    ctx.db.prepare("INSERT INTO settings (name, value) VALUES ('site', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value").run(JSON.stringify(next));
+    writeAudit(ctx, actor, { action: 'settings.updated', target: 'site', message: `Site settings changed: ${Object.keys(patch).join(', ')}`, details: { highRisk: next.highRisk, pxe: next.pxe } });
+    return next;
+  });
+}

@@ -1,0 +1,36 @@
+/**
+ * Shared helpers for tables that keep a policy object as a JSON document beside the columns
+ * that queries and constraints need. Table and column names come from code, never from input.
+ */
+import type { Db } from './db.js';
+
+export function getDoc<T>(db: Db, table: string, id: string): T | undefined {
+  const row = db.prepare(`SELECT doc FROM ${table} WHERE id = ?`).get(id) as { doc: string } | undefined;
+  return row ? (JSON.parse(row.doc) as T) : undefined;
+}
+
+export function allDocs<T>(db: Db, table: string, orderBy = 'id'): T[] {
+  return (db.prepare(`SELECT doc FROM ${table} ORDER BY ${orderBy}`).all() as { doc: string }[]).map((r) => JSON.parse(r.doc) as T);
+}
+
+/** Inserts or replaces the row `id` with `columns` and the document. */
+export function putDoc(db: Db, table: string, id: string, columns: Record<string, unknown>, doc: unknown): void {
+  const names = ['id', ...Object.keys(columns), 'doc'];
+  const values = [id, ...Object.values(columns), JSON.stringify(doc)];
+  const updates = names.slice(1).map((n) => `${n} = excluded.${n}`).join(', ');
+  db.prepare(`INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ON CONFLICT (id) DO UPDATE SET ${updates}`).run(...values);
+}
+
+export function deleteRow(db: Db, table: string, id: string): boolean {
+  return db.prepare(`DELETE FROM ${table} WHERE id = ?`).run(id).changes > 0;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly total: number;
+  readonly offset: number;
+  readonly limit: number;
+}
+
+/** Escapes LIKE wildcards so a filter value matches literally. */
+export const likeContains = (s: string): string => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
