@@ -35,7 +35,17 @@ export interface ContentInfo {
   readonly allowRunFromDistributionPoint?: boolean;
   /** Boot images and OS images declare an architecture. */
   readonly architecture?: Architecture;
+  /** Boot images: how to start them over the network (R-18). */
+  readonly boot?: BootImageFiles;
 }
+
+/**
+ * The files a network boot loads, as paths under the boot-file store (served at `/boot/…` over
+ * HTTP and by TFTP). Windows PE boots through wimboot; a Linux live image through its kernel.
+ */
+export type BootImageFiles =
+  | { readonly os: 'winpe'; readonly wim: string; readonly bcd?: string; readonly bootSdi?: string }
+  | { readonly os: 'linux'; readonly kernel: string; readonly initrds: readonly string[]; readonly cmdline: string };
 
 export type Architecture = 'x86' | 'x64' | 'arm64';
 export const ARCHITECTURES: readonly Architecture[] = ['x86', 'x64', 'arm64'];

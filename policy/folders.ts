@@ -24,11 +24,26 @@ export function checkFolder(folder: Folder, all: ReadonlyMap<string, Folder>): F
       if (p === folder.id) throw conflict('a folder cannot move into itself or one of its subfolders', 'parentId');
       if (++depth > MAX_FOLDER_DEPTH) throw invalid(`folders nest at most ${MAX_FOLDER_DEPTH} deep`, 'parentId');
     }
+    // A moved folder takes its subfolders along: the deepest of them must fit too.
+    if (depth + levelsBelow(folder.id, all) > MAX_FOLDER_DEPTH) throw invalid(`folders nest at most ${MAX_FOLDER_DEPTH} deep`, 'parentId');
   }
   for (const other of all.values())
     if (other.id !== folder.id && other.parentId === folder.parentId && other.name.toLowerCase() === name.toLowerCase())
       throw conflict(`a folder named ${name} already exists there`, 'name');
   return { ...folder, name };
+}
+
+/** Levels of subfolders below `id` (0 for a folder without subfolders). */
+function levelsBelow(id: string, all: ReadonlyMap<string, Folder>): number {
+  const seen = new Set([id]);
+  let current: ReadonlySet<string> = new Set([id]);
+  for (let level = 0; ; level++) {
+    const next = new Set<string>();
+    for (const f of all.values()) if (f.parentId !== null && current.has(f.parentId) && !seen.has(f.id)) next.add(f.id);
+    if (next.size === 0) return level;
+    for (const n of next) seen.add(n);
+    current = next;
+  }
 }
 
 /** `Servers/Windows/2025` for display. */

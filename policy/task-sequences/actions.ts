@@ -6,9 +6,13 @@ import { invalid } from '../errors.js';
 import { normalizeName } from '../normalize.js';
 import type { TaskSequence } from './model.js';
 
+const COPY_SUFFIX = ' - Copy';
+
 /** A new object whose content equals the original; the copy lands in the root folder, as after a console refresh. */
 export function copyTaskSequence(ts: TaskSequence, newId: string, name?: string): TaskSequence {
-  return { ...ts, id: newId, name: normalizeName(name ?? `${ts.name} - Copy`), folderId: null };
+  // The default name must still fit the 256-character limit the original's name may already fill.
+  const copyName = name ?? `${ts.name.slice(0, 256 - COPY_SUFFIX.length).trimEnd()}${COPY_SUFFIX}`;
+  return { ...ts, id: newId, name: normalizeName(copyName), folderId: null };
 }
 
 /** Disabled task sequences stay deployable, but no computer runs them; enabling needs no redeploy. */

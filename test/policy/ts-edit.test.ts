@@ -39,7 +39,7 @@ const shape = (items: readonly Item[]): string =>
 
 const all = (ts: TaskSequence): Item[] => [...walk(ts.items)].map((w) => w.item);
 const byId = (ts: TaskSequence, id: string): Item => all(ts).find((i) => i.id === id)!;
-const cmd = (name: string, parentId: string | null = null): EditOp => ({
+const cmd = (name: string, parentId: string | null = null): Extract<EditOp, { op: 'addStep' }> => ({
   op: 'addStep', type: 'RunCommandLine', name, properties: { commandLine: `cmd /c ${name}` }, position: { parentId },
 });
 

@@ -1,0 +1,108 @@
+/**
+ * iPXE scripts generated from boot policy (R-18). iPXE expands `${…}` in every command line, so
+ * nothing from outside reaches a script unchecked: identities are normalised, URLs are built
+ * from validated parts, and free text (names, reasons) is reduced to a safe alphabet.
+ */
+import type { BootImageFiles } from '../../policy/content-refs.js';
+
+export interface BootIdentityParams {
+  readonly macAddresses: readonly string[];
+  readonly smbiosUuid: string | null;
+  readonly architecture: string;
+}
+
+export interface ScriptChoice {
+  readonly deploymentId: string;
+  readonly title: string;
+  readonly bootImageId: string;
+  readonly boot: BootImageFiles;
+}
+
+export type ScriptInput =
+  | { readonly kind: 'boot'; readonly choice: ScriptChoice; readonly why: string }
+  | { readonly kind: 'menu'; readonly choices: readonly ScriptChoice[]; readonly timeoutSeconds: number }
+  | { readonly kind: 'exit'; readonly reason: string };
+
+export interface ScriptContext {
+  /** `http://host:port`, validated by the caller. */
+  readonly siteUrl: string;
+  readonly identity: BootIdentityParams;
+}
+
+const SAFE_TEXT = /[^A-Za-z0-9 .,:;_()/'+=@-]/g;
+/** Free text for `echo` and menu items: no `$`, braces, quotes or line breaks can survive. */
+export const safeText = (s: string, max = 120): string => s.replace(SAFE_TEXT, ' ').replace(/\s+/g, ' ').trim().slice(0, max);
+
+const SAFE_PATH = /^[A-Za-z0-9._\-/]+$/;
+/** A boot-file path as stored: relative, no `..`, only characters iPXE and URLs carry as they are. */
+export function safePath(p: string): string {
+  if (!SAFE_PATH.test(p) || p.split('/').some((seg) => seg === '..' || seg === '') || p.startsWith('/'))
+    throw new Error(`unsafe boot file path ${JSON.stringify(p)}`);
+  return p;
+}
+
+const SITE_URL = /^https?:\/\/[A-Za-z0-9.\-:[\]]+$/;
+
+export function identityQuery(id: BootIdentityParams): string {
+  const parts = id.macAddresses.map((m) => `mac=${encodeURIComponent(m)}`);
+  if (id.smbiosUuid) parts.push(`uuid=${encodeURIComponent(id.smbiosUuid)}`);
+  parts.push(`arch=${encodeURIComponent(id.architecture)}`);
+  // `%` would start nothing in iPXE, but `$` and `{` never appear after encodeURIComponent either.
+  return parts.join('&');
+}
+
+function bootCommands(ctx: ScriptContext, choice: ScriptChoice): string[] {
+  const base = `${ctx.siteUrl}/boot/`;
+  const identity = identityQuery(ctx.identity);
+  const site = ctx.siteUrl;
+  const b = choice.boot;
+  if (b.os === 'linux') {
+    const args = [
+      safeText(b.cmdline, 1024).replace(/[()'+=@,;]/g, (c) => (c === '=' ? '=' : ' ')),
+      `osdeploy.site=${site}`,
+      `osdeploy.deployment=${choice.deploymentId}`,
+      ...ctx.identity.macAddresses.map((m) => `osdeploy.mac=${m}`),
+      ...(ctx.identity.smbiosUuid ? [`osdeploy.uuid=${ctx.identity.smbiosUuid}`] : []),
+      `osdeploy.arch=${ctx.identity.architecture}`,
+    ].filter(Boolean);
+    return [
+      `kernel ${base}${safePath(b.kernel)} ${args.join(' ')}`,
+      ...b.initrds.map((i) => `initrd ${base}${safePath(i)}`),
+      'boot',
+    ];
+  }
+  // Windows PE through wimboot: BCD, boot.sdi and boot.wim over HTTP, plus the boot's identity
+  // as a small file wimboot injects into X:\Windows\System32 for the engine to read.
+  return [
+    `kernel ${base}wimboot`,
+    ...(b.bcd ? [`initrd ${base}${safePath(b.bcd)} BCD`] : []),
+    ...(b.bootSdi ? [`initrd ${base}${safePath(b.bootSdi)} boot.sdi`] : []),
+    `initrd ${site}/boot/identity.ini?${identity}&deployment=${encodeURIComponent(choice.deploymentId)} osdeploy.ini`,
+    `initrd ${base}${safePath(b.wim)} boot.wim`,
+    'boot',
+  ];
+}
+
+export function renderIpxeScript(ctx: ScriptContext, input: ScriptInput): string {
+  if (!SITE_URL.test(ctx.siteUrl)) throw new Error(`unsafe site URL ${JSON.stringify(ctx.siteUrl)}`);
+  const lines = ['#!ipxe', `# osdeploy boot script for ${safeText(ctx.identity.macAddresses.join(' ') || ctx.identity.smbiosUuid || 'unknown')}`];
+  switch (input.kind) {
+    case 'exit':
+      // `exit` returns to the firmware, which tries the next boot device.
+      lines.push(`echo osdeploy: ${safeText(input.reason)}`, 'echo osdeploy: nothing to run, booting from the next device', 'sleep 3', 'exit');
+      break;
+    case 'boot':
+      lines.push(`echo osdeploy: starting ${safeText(input.choice.title)} (${safeText(input.choice.deploymentId)}, ${safeText(input.why)})`, ...bootCommands(ctx, input.choice));
+      break;
+    case 'menu': {
+      lines.push('menu osdeploy: choose a task sequence');
+      input.choices.forEach((c, i) => lines.push(`item c${i} ${safeText(c.title)} (${safeText(c.deploymentId)})`));
+      lines.push('item exit Boot from the next device');
+      lines.push(`choose --timeout ${Math.max(0, Math.floor(input.timeoutSeconds)) * 1000} --default exit target || exit`, 'goto ${target}');
+      input.choices.forEach((c, i) => lines.push(`:c${i}`, ...bootCommands(ctx, c)));
+      lines.push(':exit', 'exit');
+      break;
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,129 @@
+/**
+ * Network boot over HTTP (R-18, R-22): the iPXE script generated from policy, the identity file
+ * wimboot injects into Windows PE, and boot files streamed from the boot-file store. These routes
+ * are public: firmware and iPXE carry no token, and they reveal only a machine's own boot choice.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Readable } from 'node:stream';
+import { PolicyError } from '../../../policy/errors.js';
+import { safeText } from '../../../media/ipxe/script.js';
+import { factsFromQuery, type BootQuery } from '../../site/boot-policy.js';
+import { bootScript } from '../../site/boot-script.js';
+import type { SiteContext } from '../../site/context.js';
+import { HttpError } from '../errors.js';
+
+/** What the HTTP side needs of the boot-file store (server/tftp/file-source.ts implements it). */
+export interface BootFiles {
+  open(path: string): Promise<{ size: number; read(buf: Buffer, position: number): Promise<number>; close(): Promise<void> } | null>;
+}
+
+const CHUNK = 256 * 1024;
+
+/** Streams [start, end] of an open file without buffering it whole. */
+function streamRange(file: NonNullable<Awaited<ReturnType<BootFiles['open']>>>, start: number, end: number): Readable {
+  let position = start;
+  return new Readable({
+    async read() {
+      try {
+        if (position > end) {
+          this.push(null);
+          return;
+        }
+        const buf = Buffer.allocUnsafe(Math.min(CHUNK, end - position + 1));
+        const n = await file.read(buf, position);
+        if (n <= 0) throw new Error('file shrank while being served');
+        position += n;
+        this.push(n === buf.length ? buf : buf.subarray(0, n));
+      } catch (e) {
+        this.destroy(e as Error);
+      }
+    },
+    destroy(err, cb) {
+      file.close().then(() => cb(err), () => cb(err));
+    },
+  });
+}
+
+/** One `bytes=a-b`, `bytes=a-` or `bytes=-n` range; anything else is served whole. */
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start >= size || start > end) return 'unsatisfiable';
+  return { start, end };
+}
+
+async function sendFile(files: BootFiles, path: string, rangeHeader: string | undefined, reply: FastifyReply, head: boolean) {
+  let file;
+  try {
+    file = await files.open(path);
+  } catch {
+    throw new HttpError(403, 'forbidden', 'that path is outside the boot-file store');
+  }
+  if (!file) throw new HttpError(404, 'not-found', `no boot file ${safeText(path)}`);
+  const range = parseRange(rangeHeader, file.size);
+  reply.header('accept-ranges', 'bytes').type('application/octet-stream');
+  if (range === 'unsatisfiable') {
+    await file.close();
+    return reply.status(416).header('content-range', `bytes */${file.size}`).send();
+  }
+  const { start, end } = range ?? { start: 0, end: file.size - 1 };
+  reply.header('content-length', String(file.size === 0 ? 0 : end - start + 1));
+  if (range) reply.status(206).header('content-range', `bytes ${start}-${end}/${file.size}`);
+  if (head || file.size === 0) {
+    await file.close();
+    return reply.send();
+  }
+  return reply.send(streamRange(file, start, end));
+}
+
+export async function bootRoutes(app: FastifyInstance, ctx: SiteContext, files: BootFiles, siteUrl: () => string): Promise<void> {
+  const config = { public: true };
+  const script = async (query: BootQuery, reply: FastifyReply) => {
+    let text: string;
+    try {
+      text = bootScript(ctx, factsFromQuery(query), siteUrl());
+    } catch (e) {
+      if (!(e instanceof PolicyError)) throw e;
+      // Bad identity in the URL: still a valid script, so the machine moves on instead of hanging.
+      text = `#!ipxe\necho osdeploy: ${safeText(e.message)}\nexit\n`;
+      reply.status(400);
+    }
+    return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(text);
+  };
+  app.get('/boot.ipxe', { config, schema: { hide: true } }, async (req, reply) => script(req.query as BootQuery, reply));
+  app.get('/boot/ipxe/:mac', { config, schema: { hide: true } }, async (req, reply) =>
+    script({ ...(req.query as BootQuery), mac: (req.params as { mac: string }).mac }, reply),
+  );
+  app.get('/boot/identity.ini', { config, schema: { hide: true } }, async (req, reply) => {
+    const q = req.query as BootQuery & { deployment?: string };
+    const facts = factsFromQuery(q);
+    const lines = [
+      '[osdeploy]',
+      `site=${siteUrl()}`,
+      ...facts.macAddresses.map((m, i) => `mac${i}=${m}`),
+      `uuid=${facts.smbiosUuid ?? ''}`,
+      `arch=${facts.architecture}`,
+      `deployment=${safeText(q.deployment ?? '', 32)}`,
+    ];
+    return reply.type('text/plain; charset=utf-8').send(`${lines.join('\r\n')}\r\n`);
+  });
+  for (const method of ['GET', 'HEAD'] as const) {
+    app.route({
+      method,
+      url: '/boot/*',
+      config,
+      schema: { hide: true },
+      handler: async (req, reply) => sendFile(files, (req.params as { '*': string })['*'], req.headers.range, reply, method === 'HEAD'),
+    });
+  }
+}
