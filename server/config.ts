@@ -12,8 +12,17 @@ export interface Config {
   readonly bind: string;
   readonly siteCode: string;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** The address clients are told to use; defaults to http://<bind or 127.0.0.1>:<httpPort>. */
+  /** The address clients are told to use; defaults to http://<advertise address>:<httpPort>. */
   readonly publicUrl: string | null;
+  /** The PXE responder (proxyDHCP on dhcpPort and pxePort); `off` disables it. */
+  readonly pxe: 'on' | 'off';
+  readonly dhcpPort: number;
+  readonly pxePort: number;
+  /** The TFTP server; `off` disables it. */
+  readonly tftp: 'on' | 'off';
+  readonly tftpPort: number;
+  /** The IPv4 address put in PXE replies (next-server, URLs); auto-detected when unset. */
+  readonly advertiseAddress: string | null;
 }
 
 export class ConfigError extends Error {
@@ -41,6 +50,19 @@ const port = (raw: unknown, where: string): number => {
   const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${where} must be a port number 0..65535 (got ${JSON.stringify(raw)})`);
   return n;
+};
+
+const onOff = (raw: unknown, where: string): 'on' | 'off' => {
+  const v = typeof raw === 'boolean' ? (raw ? 'on' : 'off') : String(raw).toLowerCase();
+  if (['on', 'true', '1', 'yes'].includes(v)) return 'on';
+  if (['off', 'false', '0', 'no'].includes(v)) return 'off';
+  throw new ConfigError(`${where} must be on or off (got ${JSON.stringify(raw)})`);
+};
+const ipv4 = (raw: unknown, where: string): string => {
+  const s = text(raw, where);
+  const parts = s.split('.');
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw new ConfigError(`${where} must be an IPv4 address (got ${JSON.stringify(raw)})`);
+  return s;
 };
 
 export const CONFIG_KEYS: Readonly<Record<Key, KeySpec>> = {
@@ -74,6 +96,12 @@ export const CONFIG_KEYS: Readonly<Record<Key, KeySpec>> = {
       return s.replace(/\/$/, '');
     },
   },
+  pxe: { env: 'OSDEPLOY_PXE', flag: 'pxe', parse: onOff },
+  dhcpPort: { env: 'OSDEPLOY_DHCP_PORT', flag: 'dhcp-port', parse: port },
+  pxePort: { env: 'OSDEPLOY_PXE_PORT', flag: 'pxe-port', parse: port },
+  tftp: { env: 'OSDEPLOY_TFTP', flag: 'tftp', parse: onOff },
+  tftpPort: { env: 'OSDEPLOY_TFTP_PORT', flag: 'tftp-port', parse: port },
+  advertiseAddress: { env: 'OSDEPLOY_ADVERTISE_ADDRESS', flag: 'advertise-address', parse: ipv4 },
 };
 
 export const DEFAULTS: Config = {
@@ -83,6 +111,12 @@ export const DEFAULTS: Config = {
   siteCode: 'PS1',
   logLevel: 'info',
   publicUrl: null,
+  pxe: 'on',
+  dhcpPort: 67,
+  pxePort: 4011,
+  tftp: 'on',
+  tftpPort: 69,
+  advertiseAddress: null,
 };
 
 /** Variables this program reads that are not config keys (so they are not "unknown"). */
@@ -136,8 +170,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
 }
 
 /** The address given to clients (boot scripts, media): the configured public URL or one derived from the bind address. */
-export function publicUrlOf(config: Config, boundPort: number): string {
+export function publicUrlOf(config: Config, boundPort: number, advertise: string | null = config.advertiseAddress): string {
   if (config.publicUrl) return config.publicUrl;
-  const host = config.bind === '0.0.0.0' || config.bind === '::' ? '127.0.0.1' : config.bind;
+  const host = config.bind === '0.0.0.0' || config.bind === '::' ? (advertise ?? '127.0.0.1') : config.bind;
   return `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
 }

@@ -13,6 +13,9 @@ import { ensureBuiltInCollections } from './site/collections.js';
 import { ensureBuiltInComputers } from './site/computers.js';
 import { SnapshotCache, type SiteContext } from './site/context.js';
 import { ensureAdminToken } from './site/tokens.js';
+import { bootFileRoot, DEBIAN_IPXE_DIR, importDefaultBootFiles } from './site/boot-files.js';
+import { detectAdvertiseAddress, startTftpRole, type RoleStatus } from './network-roles.js';
+import { RootedFileSource } from './tftp/file-source.js';
 import { openDatabase, type Db } from './store/db.js';
 
 export interface Service {
@@ -39,13 +42,22 @@ export async function startService(config: Config, log: Logger = createLogger(co
   const tokenFile = ensureAdminToken(ctx, config.dataDir);
   if (tokenFile) log.info({ file: tokenFile }, `first start: an admin token was written to ${tokenFile} (mode 0600); use it as "Authorization: Bearer <token>"`);
 
+  const imported = await importDefaultBootFiles(config.dataDir);
+  if (imported.length) log.info({ files: imported.map((f) => f.name) }, `boot files imported from ${DEBIAN_IPXE_DIR} into ${bootFileRoot(config.dataDir)}`);
+  const bootFiles = new RootedFileSource([bootFileRoot(config.dataDir)]);
+  const advertise = config.advertiseAddress ?? detectAdvertiseAddress();
+
   let url = '';
-  const app = await buildApp({ ctx, log, publicUrl: () => url });
+  const roles: RoleStatus[] = [];
+  const app = await buildApp({ ctx, log, publicUrl: () => url, bootFiles, roles: () => roles });
   await app.listen({ port: config.httpPort, host: config.bind });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpPort;
-  url = publicUrlOf(config, port);
-  log.info({ url, dataDir: config.dataDir, site: config.siteCode }, `osdeploy serving on ${url}`);
+  url = publicUrlOf(config, port, advertise);
+
+  const tftp = await startTftpRole(config, bootFiles, log);
+  roles.push(tftp.status);
+  log.info({ url, dataDir: config.dataDir, site: config.siteCode, roles }, `osdeploy serving on ${url}`);
 
   let closed = false;
   return {
@@ -56,6 +68,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
       if (closed) return;
       closed = true;
       await app.close();
+      await tftp.service?.close();
       db.close();
       log.info('osdeploy stopped');
     },

@@ -1,3 +1,26 @@
-/** Placeholder replaced below. */
+/**
+ * The administrator commands, `osdeploy <noun> <verb>`: each talks to the HTTP API only
+ * (--server/--token/--json, or OSDEPLOY_SERVER/OSDEPLOY_TOKEN/./data/admin.token).
+ */
 import type { Command } from 'commander';
-export function registerAdminCommands(_program: Command): void {}
+import { registerAudit } from './commands/audit.js';
+import { registerCollections } from './commands/collections.js';
+import { registerComputers } from './commands/computers.js';
+import { registerContent } from './commands/content.js';
+import { registerDeployments } from './commands/deployments.js';
+import { registerFolders } from './commands/folders.js';
+import { registerSettings } from './commands/settings.js';
+import { registerTaskSequences } from './commands/task-sequences.js';
+import { registerTokens } from './commands/tokens.js';
+
+export function registerAdminCommands(program: Command): void {
+  registerComputers(program);
+  registerCollections(program);
+  registerTaskSequences(program);
+  registerFolders(program);
+  registerContent(program);
+  registerDeployments(program);
+  registerSettings(program);
+  registerTokens(program);
+  registerAudit(program);
+}

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, CONFIG_KEYS, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { handleSignals, startService } from '../main.js';
+import { BOOT_FILE_NAMES, bootFileRoot, DEBIAN_IPXE_DIR, importBootFiles } from '../site/boot-files.js';
 import { registerAdminCommands } from './admin.js';
 
 export function buildProgram(): Command {
@@ -22,6 +23,19 @@ export function buildProgram(): Command {
     const service = await startService(config, log);
     handleSignals(service, log);
   });
+  program
+    .command('boot-files')
+    .description('boot files (iPXE, wimboot) in the boot-file store DATA_DIR/tftproot')
+    .command('import')
+    .argument('[dir]', 'folder holding undionly.kpxe, ipxe.efi, snponly.efi, wimboot…', DEBIAN_IPXE_DIR)
+    .option('--data-dir <dir>', 'data directory (env OSDEPLOY_DATA_DIR)')
+    .action(async (dir: string, opts: { dataDir?: string }) => {
+      const config = loadConfig({ env: process.env, flags: { 'data-dir': opts.dataDir } });
+      const imported = await importBootFiles(dir, config.dataDir);
+      if (imported.length === 0) throw new Error(`no known boot files in ${dir} (looked for ${BOOT_FILE_NAMES.join(', ')}); on Debian: apt-get install ipxe`);
+      for (const f of imported) console.log(`${f.name.padEnd(18)} ${String(f.size).padStart(9)}  sha256 ${f.sha256}`);
+      console.log(`imported ${imported.length} boot file(s) into ${bootFileRoot(config.dataDir)}`);
+    });
   registerAdminCommands(program);
   return program;
 }

@@ -10,12 +10,17 @@ import type { SiteContext } from '../site/context.js';
 import { installAuth } from './auth.js';
 import { installErrorHandler } from './errors.js';
 import { registerApiRoutes } from './routes/api/index.js';
+import { bootRoutes, type BootFiles } from './routes/boot.js';
 
 export interface AppDeps {
   readonly ctx: SiteContext;
   readonly log: Logger;
   /** The site address clients are told to use. */
   readonly publicUrl: () => string;
+  /** The boot-file store served at /boot/…. */
+  readonly bootFiles: BootFiles;
+  /** State of the boot roles for /healthz. */
+  readonly roles?: () => readonly { role: string; state: string; detail: string }[];
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -40,7 +45,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
-  app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async () => ({ status: 'ok', site: deps.ctx.siteCode }));
+  app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async () => ({ status: 'ok', site: deps.ctx.siteCode, roles: deps.roles?.() ?? [] }));
+  await bootRoutes(app, deps.ctx, deps.bootFiles, deps.publicUrl);
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
   await app.register(async (api) => {

@@ -5,7 +5,7 @@
  */
 import { builtInVariables, type MediaForm } from '../../policy/builtins.js';
 import { validateArchitecture } from '../../policy/computers.js';
-import { invalid } from '../../policy/errors.js';
+import { invalid, PolicyError } from '../../policy/errors.js';
 import { normalizeMac, normalizeUuid } from '../../policy/normalize.js';
 import { resolveBoot, type BootDecision, type BootFacts, type BootIdentity, type Offer } from '../../policy/resolve-boot.js';
 import { variablesFor } from '../../policy/site.js';
@@ -22,11 +22,22 @@ export interface BootQuery {
   readonly mediaForm?: string;
 }
 
+/** A bad value is reported under the query parameter's name, not the policy field's. */
+function asQueryField<T>(field: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof PolicyError) throw new PolicyError(e.code, e.message, { field, ...(e.rule ? { rule: e.rule } : {}) });
+    throw e;
+  }
+}
+
 export function factsFromQuery(q: BootQuery): BootFacts & { uefi: boolean; mediaForm: MediaForm } {
   const macs = (Array.isArray(q.mac) ? q.mac : q.mac ? [q.mac] : []).flatMap((m: string) => m.split(',')).filter(Boolean);
   if (macs.length > 32) throw invalid('at most 32 MAC addresses', 'mac');
-  const macAddresses = macs.map(normalizeMac);
-  const smbiosUuid = q.uuid ? normalizeUuid(q.uuid) : null;
+  const macAddresses = macs.map((m) => asQueryField('mac', () => normalizeMac(m)));
+  const uuid = q.uuid;
+  const smbiosUuid = uuid ? asQueryField('uuid', () => normalizeUuid(uuid)) : null;
   if (macAddresses.length === 0 && !smbiosUuid) throw invalid('a boot needs mac or uuid', 'mac');
   const source = q.source ?? 'pxe';
   if (source !== 'pxe' && source !== 'media') throw invalid('source must be pxe or media', 'source');

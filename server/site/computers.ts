@@ -27,8 +27,9 @@ function store(ctx: SiteContext, c: Computer, createdAt: number): void {
     for (const mac of c.macAddresses) insert.run(mac, c.id);
   } catch (e) {
     asConflict(e, {
-      'computers.smbios_uuid': `another computer already has SMBIOS UUID ${c.smbiosUuid}`,
-      'computer_macs.mac': `another computer already has one of the MAC addresses ${c.macAddresses.join(', ')}`,
+      // The API's field names, not the columns'.
+      'computers.smbios_uuid': { message: `another computer already has SMBIOS UUID ${c.smbiosUuid}`, field: 'smbiosUuid' },
+      'computer_macs.mac': { message: `another computer already has one of the MAC addresses ${c.macAddresses.join(', ')}`, field: 'macAddresses' },
     });
   }
 }

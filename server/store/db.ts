@@ -17,7 +17,13 @@ export function openDatabase(file: string, migrations: readonly Migration[] = MI
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrate(db, migrations);
+  try {
+    migrate(db, migrations);
+  } catch (e) {
+    // A refused or failed migration must not leave the connection (and its WAL locks) open.
+    db.close();
+    throw e;
+  }
   return db;
 }
 

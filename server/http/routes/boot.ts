@@ -121,6 +121,8 @@ export async function bootRoutes(app: FastifyInstance, ctx: SiteContext, files: 
     app.route({
       method,
       url: '/boot/*',
+      exposeHeadRoute: false,
+      // The HEAD route is declared below; fastify's automatic one would clash with it.
       config,
       schema: { hide: true },
       handler: async (req, reply) => sendFile(files, (req.params as { '*': string })['*'], req.headers.range, reply, method === 'HEAD'),

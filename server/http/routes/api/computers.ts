@@ -14,7 +14,7 @@ import {
 } from '../../../site/computers.js';
 import type { SiteContext } from '../../../site/context.js';
 import { actorOf } from '../../auth.js';
-import { Architecture, IdParams, PageQuery, VariableInput } from './common.js';
+import { Architecture, IdParams, PageQuery, pageOf, VariableInput } from './common.js';
 
 const ComputerInput = Type.Object(
   {
@@ -62,7 +62,7 @@ export async function computerRoutes(api: FastifyInstance, ctx: SiteContext): Pr
       },
     },
     async (req) => {
-      const page = listComputers(ctx, req.query as never);
+      const page = listComputers(ctx, { ...(req.query as object), ...pageOf(req.query as object) });
       return { ...page, items: page.items.map(computerView) };
     },
   );

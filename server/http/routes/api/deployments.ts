@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { SiteContext } from '../../../site/context.js';
 import { clearRequiredPxe, deleteDeployment, deploy, getDeployment, listDeployments } from '../../../site/deployments.js';
 import { actorOf } from '../../auth.js';
-import { IdParams, PageQuery } from './common.js';
+import { IdParams, PageQuery, pageOf } from './common.js';
 
 const ScheduleTime = Type.Object({ at: Type.String({ maxLength: 32 }), utc: Type.Boolean() }, { additionalProperties: false });
 const DeployBody = Type.Object(
@@ -50,7 +50,7 @@ export async function deploymentRoutes(api: FastifyInstance, ctx: SiteContext): 
   api.get(
     '/deployments',
     { schema: { tags, querystring: Type.Object({ ...PageQuery, collectionId: Type.Optional(Type.String({ maxLength: 64 })), taskSequenceId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }) } },
-    async (req) => listDeployments(ctx, req.query as never),
+    async (req) => listDeployments(ctx, { ...(req.query as object), ...pageOf(req.query as object) }),
   );
   api.get('/deployments/:id', { schema: { tags, params: IdParams } }, async (req) => getDeployment(ctx, (req.params as IdParams).id));
   api.delete('/deployments/:id', { schema: { tags, params: IdParams } }, async (req, reply) => {

@@ -6,7 +6,7 @@ import { createContent, deleteContent, getContent, listContent, updateContent } 
 import type { SiteContext } from '../../../site/context.js';
 import { getSettings, updateSettings } from '../../../site/settings.js';
 import { actorOf } from '../../auth.js';
-import { Architecture, IdParams, PageQuery } from './common.js';
+import { Architecture, IdParams, PageQuery, pageOf } from './common.js';
 
 const ContentBody = Type.Object(
   {
@@ -29,9 +29,9 @@ export async function siteRoutes(api: FastifyInstance, ctx: SiteContext): Promis
     async (req) => updateSettings(ctx, actorOf(req), req.body as never),
   );
 
-  const page = (q: { offset?: number; limit?: number }) => ({ offset: q.offset ?? 0, limit: q.limit ?? 100 });
+  const page = pageOf;
   api.get('/audit', { schema: { tags: ['audit'], querystring: Type.Object({ ...PageQuery, target: Type.Optional(Type.String({ maxLength: 256 })), action: Type.Optional(Type.String({ maxLength: 128 })) }, { additionalProperties: false }) } }, async (req) => {
-    const q = req.query as { offset?: number; limit?: number; target?: string; action?: string };
+    const q = req.query as { offset?: string; limit?: string; target?: string; action?: string };
     const { offset, limit } = page(q);
     const where: string[] = [];
     const args: unknown[] = [];
@@ -49,7 +49,7 @@ export async function siteRoutes(api: FastifyInstance, ctx: SiteContext): Promis
     return { total, offset, limit, items: rows.map((r) => ({ ...r, details: JSON.parse(r.details) as unknown })) };
   });
   api.get('/status-messages', { schema: { tags: ['status-messages'], querystring: Type.Object({ ...PageQuery, computerId: Type.Optional(Type.String({ maxLength: 64 })), deploymentId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }) } }, async (req) => {
-    const q = req.query as { offset?: number; limit?: number; computerId?: string; deploymentId?: string };
+    const q = req.query as { offset?: string; limit?: string; computerId?: string; deploymentId?: string };
     const { offset, limit } = page(q);
     const where: string[] = [];
     const args: unknown[] = [];

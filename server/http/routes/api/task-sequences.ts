@@ -89,8 +89,9 @@ export async function taskSequenceRoutes(api: FastifyInstance, ctx: SiteContext)
     view(editTs(ctx, actorOf(req), id(req), (req.body as { operations: never }).operations)),
   );
   api.get('/task-sequences/:id/references', { schema: { tags, params: IdParams, description: 'R-04: every reference, and the invalid ones named' } }, async (req) => validateTsReferences(ctx, id(req)));
-  api.post('/task-sequences/:id/copy', { schema: { tags, params: IdParams, body: Type.Optional(Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })) }, { additionalProperties: false })) } }, async (req, reply) =>
-    reply.status(201).send(view(copyTs(ctx, actorOf(req), id(req), (req.body as { name?: string } | undefined)?.name))),
+  // The body is optional (fastify validates a missing body as null).
+  api.post('/task-sequences/:id/copy', { schema: { tags, params: IdParams, body: Type.Union([Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })) }, { additionalProperties: false }), Type.Null()]) } }, async (req, reply) =>
+    reply.status(201).send(view(copyTs(ctx, actorOf(req), id(req), (req.body as { name?: string } | null | undefined)?.name))),
   );
   api.post('/task-sequences/:id/enable', { schema: { tags, params: IdParams } }, async (req) => view(enableTs(ctx, actorOf(req), id(req), true)));
   api.post('/task-sequences/:id/disable', { schema: { tags, params: IdParams } }, async (req) => view(enableTs(ctx, actorOf(req), id(req), false)));

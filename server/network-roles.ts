@@ -1,0 +1,56 @@
+/**
+ * The boot roles beside the HTTP service: the TFTP server and the PXE responder. Standard ports
+ * need privileges; where a bind is refused, the other roles still run and the log says which
+ * role is down, why, and how to fix it (R-18, R-21).
+ */
+import { networkInterfaces } from 'node:os';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { BootFileSource } from './tftp/file-source.js';
+import { startTftpService, type TftpService } from './tftp/service.js';
+
+export type RoleState = 'up' | 'down' | 'disabled';
+
+export interface RoleStatus {
+  readonly role: 'tftp' | 'pxe';
+  readonly state: RoleState;
+  readonly detail: string;
+}
+
+/** The first non-internal IPv4 address: what PXE replies put in next-server and URLs. */
+export function detectAdvertiseAddress(): string {
+  for (const addrs of Object.values(networkInterfaces())) for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return '127.0.0.1';
+}
+
+export function bindFailureHint(role: string, port: number, err: NodeJS.ErrnoException, envVar: string): string {
+  const why =
+    err.code === 'EACCES'
+      ? `binding UDP port ${port} needs privileges`
+      : err.code === 'EADDRINUSE'
+        ? `UDP port ${port} is already in use by another program`
+        : `binding UDP port ${port} failed (${err.code ?? err.message})`;
+  const fix =
+    err.code === 'EADDRINUSE'
+      ? `stop the other server or set ${envVar} to another port`
+      : `run as root, grant the capability (setcap cap_net_bind_service=+ep "$(command -v node)"), or set ${envVar} to a port above 1023`;
+  return `${role} is down: ${why}; ${fix}`;
+}
+
+export interface NetworkRoles {
+  readonly status: readonly RoleStatus[];
+  readonly tftp: TftpService | null;
+  close(): Promise<void>;
+}
+
+export async function startTftpRole(config: Config, source: BootFileSource, log: Logger): Promise<{ status: RoleStatus; service: TftpService | null }> {
+  if (config.tftp === 'off') return { status: { role: 'tftp', state: 'disabled', detail: 'OSDEPLOY_TFTP=off' }, service: null };
+  try {
+    const service = await startTftpService({ port: config.tftpPort, host: config.bind === '::' ? '0.0.0.0' : config.bind, source, log: log.child({ svc: 'tftp' }) });
+    return { status: { role: 'tftp', state: 'up', detail: `UDP ${service.port}` }, service };
+  } catch (e) {
+    const detail = bindFailureHint('TFTP', config.tftpPort, e as NodeJS.ErrnoException, 'OSDEPLOY_TFTP_PORT');
+    log.error({ svc: 'tftp', err: (e as Error).message }, detail);
+    return { status: { role: 'tftp', state: 'down', detail }, service: null };
+  }
+}

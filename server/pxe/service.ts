@@ -1,0 +1,176 @@
+/**
+ * The proxyDHCP responder: the one receive loop on UDP 67 and 4011 (DESIGN.md "loops are thin").
+ * receive → respond() (decode → classify → decide → build → encode) → wait the response delay →
+ * send. Nothing a client sends can crash it (R-32): malformed packets are a debug line.
+ *
+ * Sockets, timers and the decision are injected so tests run on loopback with high ports, a
+ * manual timer and a fixed policy. Limitation: replies are broadcast through the one socket bound
+ * to `host`; on a multi-homed host set `broadcastAddress` to the PXE subnet's directed broadcast
+ * so the kernel picks the right interface (Node cannot bind a UDP socket to a device).
+ */
+import dgram from 'node:dgram';
+import type { Buffer } from 'node:buffer';
+import type { PxeFacts, PxeRole, Via } from './classify.js';
+import { DEFAULT_BOOT_FILES, type BootFileNames, type PxeDecision } from './offer.js';
+import { respond, type Outcome, type RespondConfig } from './respond.js';
+import { bindSocket } from './bind.js';
+import { bootfileName } from '../wire/dhcp/index.js';
+
+export interface PxeLogger {
+  child(bindings: Record<string, unknown>): PxeLogger;
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface PxeTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface PxeServiceOptions {
+  /** proxyDHCP port, 67; 0 picks a free port (tests). */
+  readonly dhcpPort?: number;
+  /** PXE boot server port, 4011; 0 picks a free port (tests). */
+  readonly pxePort?: number;
+  /** Address to bind; 0.0.0.0 is needed to receive broadcasts. */
+  readonly host?: string;
+  /** Our address as clients reach it (option 54, siaddr, HTTP host). */
+  readonly advertiseAddress: string;
+  readonly httpPort: number;
+  readonly bootFiles?: Partial<BootFileNames>;
+  /** R-18/R-19: may this machine boot? `answer: false` keeps us silent. */
+  decide(facts: PxeFacts): Promise<PxeDecision>;
+  /** Read for every packet, so a settings change applies at once. */
+  settings(): { readonly enabled: boolean; readonly responseDelaySeconds: number };
+  readonly log: PxeLogger;
+  /** Where broadcast replies go: port 68 and 255.255.255.255 unless a test or multi-homed host says otherwise. */
+  readonly clientPort?: number;
+  readonly relayPort?: number;
+  readonly broadcastAddress?: string;
+  readonly timers?: PxeTimers;
+  readonly createSocket?: (role: PxeRole) => dgram.Socket;
+}
+
+export interface PxeStats {
+  received: number;
+  replied: number;
+  ignored: number;
+  malformed: number;
+  errors: number;
+}
+
+export interface PxeService {
+  readonly ports: { readonly dhcp: number; readonly pxe: number };
+  stats(): PxeStats;
+  close(): Promise<void>;
+}
+
+/**
+ * A lab powering on hundreds of machines at once sends a burst of DISCOVERs; with the default
+ * 208 KiB receive buffer about a hundred fit before the kernel drops the rest (bench/pxe.ts). Ask
+ * for 4 MiB; Linux silently caps it at net.core.rmem_max.
+ */
+const RECV_BUFFER = 4 << 20;
+const defaultSocket = (): dgram.Socket => dgram.createSocket({ type: 'udp4', reuseAddr: true, recvBufferSize: RECV_BUFFER });
+const defaultTimers: PxeTimers = { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+
+const macOfChaddr = (o: Outcome): string | undefined =>
+  o.facts?.macAddresses[0] ?? (o.request?.hlen === 6 ? [...o.request.chaddr.subarray(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join(':') : undefined);
+
+export async function startPxeService(options: PxeServiceOptions): Promise<PxeService> {
+  const host = options.host ?? '0.0.0.0';
+  const timers = options.timers ?? defaultTimers;
+  const log = options.log.child({ svc: 'pxe' });
+  const config: RespondConfig = {
+    advertiseAddress: options.advertiseAddress,
+    httpPort: options.httpPort,
+    bootFiles: { ...DEFAULT_BOOT_FILES, ...options.bootFiles },
+    ...(options.clientPort !== undefined ? { clientPort: options.clientPort } : {}),
+    ...(options.relayPort !== undefined ? { relayPort: options.relayPort } : {}),
+    ...(options.broadcastAddress !== undefined ? { broadcastAddress: options.broadcastAddress } : {}),
+  };
+  const stats: PxeStats = { received: 0, replied: 0, ignored: 0, malformed: 0, errors: 0 };
+  const pending = new Set<unknown>();
+  let closed = false;
+
+  const make = options.createSocket ?? defaultSocket;
+  const dhcp = await bindSocket(make('dhcp'), 'dhcp', host, options.dhcpPort ?? 67);
+  let pxe: dgram.Socket;
+  try {
+    pxe = await bindSocket(make('pxe'), 'pxe', host, options.pxePort ?? 4011);
+  } catch (e) {
+    dhcp.close();
+    throw e;
+  }
+  dhcp.setBroadcast(true);
+
+  const send = (socket: dgram.Socket, o: Extract<Outcome, { kind: 'reply' }>, plog: PxeLogger) => {
+    if (closed) return;
+    socket.send(o.bytes, o.target.port, o.target.address, (err) => {
+      if (err) {
+        stats.errors++;
+        plog.warn({ err, to: `${o.target.address}:${o.target.port}` }, 'pxe: send failed');
+        return;
+      }
+      stats.replied++;
+      plog.info({ to: `${o.target.address}:${o.target.port}`, client: o.facts.clientKind, arch: o.facts.archType, boot: bootfileName(o.reply) ?? o.reply.file }, 'pxe: answered');
+    });
+  };
+
+  const handle = async (socket: dgram.Socket, role: PxeRole, msg: Buffer, via: Via) => {
+    stats.received++;
+    const settings = options.settings();
+    if (!settings.enabled) {
+      stats.ignored++;
+      log.debug({ from: `${via.address}:${via.port}` }, 'pxe: ignored: the PXE responder is disabled');
+      return;
+    }
+    const outcome = await respond(msg, via, config, options.decide);
+    const plog = outcome.request ? log.child({ mac: macOfChaddr(outcome), xid: `0x${outcome.request.xid.toString(16).padStart(8, '0')}` }) : log;
+    if (outcome.kind === 'ignore') {
+      if (outcome.stage === 'decode') stats.malformed++;
+      else stats.ignored++;
+      plog.debug({ from: `${via.address}:${via.port}`, stage: outcome.stage, ...(outcome.code ? { code: outcome.code } : {}) }, `pxe: ignored: ${outcome.reason}`);
+      return;
+    }
+    // The delay lets another PXE server answer first (R-18); a client already talking to us on
+    // 4011 has chosen us, and delaying that answer would only risk its timeout.
+    const delayMs = role === 'dhcp' ? Math.max(0, settings.responseDelaySeconds) * 1000 : 0;
+    if (delayMs === 0) return send(socket, outcome, plog);
+    const handle = timers.setTimeout(() => {
+      pending.delete(handle);
+      send(socket, outcome, plog);
+    }, delayMs);
+    pending.add(handle);
+  };
+
+  const listen = (socket: dgram.Socket, role: PxeRole) => {
+    socket.on('message', (msg, rinfo) => {
+      handle(socket, role, msg, { role, address: rinfo.address, port: rinfo.port }).catch((err: unknown) => {
+        stats.errors++;
+        log.warn({ err, role }, 'pxe: could not answer a request');
+      });
+    });
+    socket.on('error', (err) => {
+      stats.errors++;
+      log.warn({ err, role }, 'pxe: socket error');
+    });
+  };
+  listen(dhcp, 'dhcp');
+  listen(pxe, 'pxe');
+  log.info({ host, dhcpPort: dhcp.address().port, pxePort: pxe.address().port, advertise: options.advertiseAddress }, 'pxe: proxyDHCP listening');
+
+  const closeSocket = (s: dgram.Socket) => new Promise<void>((resolve) => s.close(() => resolve()));
+  return {
+    ports: { dhcp: dhcp.address().port, pxe: pxe.address().port },
+    stats: () => ({ ...stats }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const h of pending) timers.clearTimeout(h);
+      pending.clear();
+      await Promise.all([closeSocket(dhcp), closeSocket(pxe)]);
+    },
+  };
+}
