@@ -53,8 +53,13 @@ export default tseslint.config(
     rules: noImport([...upTo('test'), ...upTo('bench')], 'DESIGN.md: production code never imports test/ or bench/.'),
   },
   {
-    files: ['server/wire/**/*.ts'],
+    files: ['server/wire/*.ts'],
     ignores: ['**/*.test.ts'],
-    rules: noImport(['../*', '!./*', '!../wire/*', 'fastify', 'pino', 'better-sqlite3'], 'DESIGN.md: server/wire/ codecs import only Node built-ins.'),
+    rules: noImport(['../*', 'fastify', 'pino', 'better-sqlite3'], 'DESIGN.md: server/wire/ codecs import only Node built-ins.'),
+  },
+  {
+    files: ['server/wire/*/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: noImport(['../../*', '../../../*', 'fastify', 'pino', 'better-sqlite3'], 'DESIGN.md: server/wire/ codecs import only Node built-ins and each other.'),
   },
 );

@@ -258,7 +258,8 @@ async function runMain(): Promise<void> {
   console.log(`pxe bench: ${CLIENTS} clients × ${ROUNDS} rounds (+1 warm-up); ${os.cpus()[0]?.model} × ${os.cpus().length}, Node ${process.version}, ${new Date().toISOString()}`);
   const results: string[] = [];
   if (!canNetns) {
-    console.log(`mode: loopback${args.mode === 'loopback' ? '' : ' (no network namespaces: not root or no \`ip netns\`)'}, ours only — dnsmasq needs ports 67/68 and real broadcasts.`);
+    const why = args.mode === 'loopback' ? '' : ' (no network namespaces: not root, or no `ip netns`)';
+    console.log(`mode: loopback${why}, ours only — dnsmasq needs ports 67/68 and real broadcasts.`);
     for (const policy of [false, true]) {
       const srv = spawn(process.execPath, ['--import', 'tsx', SELF, '--role', 'serve', '--host', '127.0.0.1', '--advertise', '127.0.0.1', '--dhcp-port', '40067', '--pxe-port', '44011', '--client-port', '40068', '--broadcast', '127.255.255.255', '--clients', String(CLIENTS), ...(policy ? ['--policy'] : [])]);
       await waitFor(srv, /ready/, 'osdeploy');

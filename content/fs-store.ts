@@ -24,6 +24,7 @@ import {
 } from './store.js';
 
 const TMP_DIR = '.tmp';
+const READ_CHUNK = 1 << 20;
 const FAN = /^[0-9a-f]{2}$/;
 /** Filesystems without hard links (some FUSE and SMB mounts) answer with one of these. */
 const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
@@ -72,7 +73,8 @@ export class FsContentStore implements ContentStore {
       // Size from the open handle, not the path: a concurrent delete cannot change what we serve.
       const { size } = await fh.stat();
       if (range) checkRange(range, size, sha256);
-      return fh.createReadStream(range ? { start: range.start, end: range.end } : {});
+      // 1 MiB reads: a quarter of the syscalls of the 64 KiB default on large images (bench/content.ts).
+      return fh.createReadStream({ highWaterMark: READ_CHUNK, ...(range ? { start: range.start, end: range.end } : {}) });
     } catch (e) {
       await fh.close();
       throw e;
@@ -92,8 +94,11 @@ export class FsContentStore implements ContentStore {
         const bytes = toBytes(chunk);
         size += bytes.length;
         checkRunningSize(size, expected);
+        // Start the write (it runs on the thread pool), hash meanwhile on this thread: the two
+        // overlap, so an import runs near hashing speed instead of hash time plus write time.
+        const writing = writeAll(fh, bytes);
         hash.update(bytes);
-        await writeAll(fh, bytes);
+        await writing;
       }
       const sha256 = hash.digest('hex');
       checkFinal(sha256, size, expected);

@@ -57,7 +57,7 @@ export interface VerifyReport {
  */
 const locks = new WeakMap<LibraryRecords, Map<string, Promise<unknown>>>();
 
-async function serialised<T>(library: ContentLibrary, id: string, fn: () => Promise<T>): Promise<T> {
+export async function serialised<T>(library: ContentLibrary, id: string, fn: () => Promise<T>): Promise<T> {
   let perId = locks.get(library.records);
   if (!perId) locks.set(library.records, (perId = new Map()));
   const run = (perId.get(id) ?? Promise.resolve()).then(fn);
@@ -94,7 +94,8 @@ export async function getContent(library: ContentLibrary, id: string): Promise<C
 export async function importFolder(library: ContentLibrary, id: string, folder: string, now: Date): Promise<ImportResult> {
   if (Number.isNaN(now.getTime())) throw new ContentError('invalid', 'import time is not a valid date');
   return serialised(library, id, async () => {
-    const record = await getContent(library, id);
+    // The first import turns a record "without source files" into one that has them.
+    const { withoutSource: _none, ...record } = await getContent(library, id);
     const files: VersionFile[] = [];
     for (const entry of await walkFolder(folder)) {
       const stream = await openWalkedFile(entry);
@@ -109,8 +110,8 @@ export async function importFolder(library: ContentLibrary, id: string, folder: 
     const current = currentVersion(record);
     const sourcePath = path.resolve(folder);
     if (current && current.manifestSha256 === manifest.sha256) {
-      const content = record.sourcePath === sourcePath ? record : { ...record, sourcePath };
-      if (content !== record) await library.records.put(content);
+      const content = { ...record, sourcePath } as ContentObject;
+      if (record.sourcePath !== sourcePath || _none !== undefined) await library.records.put(content);
       return { content, version: current, changed: false };
     }
     const version: ContentVersion = {
@@ -120,7 +121,7 @@ export async function importFolder(library: ContentLibrary, id: string, folder: 
       totalSize: manifest.files.reduce((n, f) => n + f.size, 0),
       manifestSha256: manifest.sha256,
     };
-    const content: ContentObject = { ...record, sourcePath, versions: [...record.versions, version] };
+    const content = { ...record, sourcePath, versions: [...record.versions, version] } as ContentObject;
     await library.records.put(content);
     return { content, version, changed: true };
   });
@@ -157,13 +158,20 @@ export async function readFileRange(
 /** Re-hashes every blob of a version and names each path whose bytes are missing or corrupt. */
 export async function verifyVersion(library: ContentLibrary, id: string, ref: VersionRef): Promise<VerifyReport> {
   const version = await getVersion(library, id, ref);
+  const { blobsChecked, mismatches } = await verifyFiles(library.store, version.files);
+  const manifestOk = manifestOf(version.files).sha256 === version.manifestSha256;
+  return { id, version: version.version, ok: manifestOk && mismatches.length === 0, manifestOk, blobsChecked, mismatches };
+}
+
+/** Re-hashes each distinct blob of `files` in `store`; a shared blob is read once. */
+export async function verifyFiles(store: ContentStore, files: readonly VersionFile[]): Promise<{ blobsChecked: number; mismatches: VerifyMismatch[] }> {
   const pathsByHash = new Map<string, string[]>();
-  for (const f of version.files) pathsByHash.set(f.sha256, [...(pathsByHash.get(f.sha256) ?? []), f.path]);
+  for (const f of files) pathsByHash.set(f.sha256, [...(pathsByHash.get(f.sha256) ?? []), f.path]);
   const mismatches: VerifyMismatch[] = [];
   for (const [sha256, paths] of pathsByHash) {
     let reason: VerifyMismatch['reason'] | undefined;
     try {
-      if (!(await library.store.verify(sha256))) reason = 'corrupt';
+      if (!(await store.verify(sha256))) reason = 'corrupt';
     } catch (e) {
       if (!isContentError(e, 'not-found')) throw e;
       reason = 'missing';
@@ -171,6 +179,5 @@ export async function verifyVersion(library: ContentLibrary, id: string, ref: Ve
     if (reason) for (const p of paths) mismatches.push({ path: p, sha256, reason });
   }
   mismatches.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const manifestOk = manifestOf(version.files).sha256 === version.manifestSha256;
-  return { id, version: version.version, ok: manifestOk && mismatches.length === 0, manifestOk, blobsChecked: pathsByHash.size, mismatches };
+  return { blobsChecked: pathsByHash.size, mismatches };
 }

@@ -37,6 +37,15 @@ interface Base {
   readonly sourcePath: string;
   /** Oldest first; the last one is current. */
   readonly versions: readonly ContentVersion[];
+  /**
+   * "This package does not contain source files" (Configuration Manager's wording): a record
+   * with nothing to import or distribute, usable without a version. Cleared by the first import.
+   */
+  readonly withoutSource?: boolean;
+  /** Set by an administrator to retire the object; references to it then fail (R-04). */
+  readonly unusableReason?: string;
+  /** Data Access: may run from the distribution point (R-16); packages, OS images, driver and upgrade packages. */
+  readonly allowRunFromDistributionPoint?: boolean;
 }
 
 export type PackageContent = Base & {
@@ -48,7 +57,8 @@ export type BootImageContent = Base & {
   readonly kind: 'bootImage';
   readonly os: 'winpe' | 'linux';
   readonly architecture: Architecture;
-  readonly boot: BootImageFiles;
+  /** How it starts over the network; absent for an image only used on boot media. */
+  readonly boot?: BootImageFiles;
 };
 export type OsImageContent = Base & { readonly kind: 'osImage'; readonly architecture: Architecture; readonly imageIndexCount?: number };
 export type ApplicationContent = Base & {
@@ -109,7 +119,8 @@ export function validateContent(o: NewContent): void {
       break;
     case 'bootImage':
       if (!ARCHES.includes(o.architecture)) bad(`unknown architecture ${String(o.architecture)}`);
-      if (o.os !== o.boot.os) bad(`os ${o.os} disagrees with its boot files (${o.boot.os})`);
+      if (o.os !== 'winpe' && o.os !== 'linux') bad(`os must be winpe or linux, got ${String(o.os)}`);
+      if (o.boot && o.os !== o.boot.os) bad(`os ${o.os} disagrees with its boot files (${o.boot.os})`);
       break;
     case 'osImage':
       if (!ARCHES.includes(o.architecture)) bad(`unknown architecture ${String(o.architecture)}`);
@@ -129,20 +140,24 @@ export function validateContent(o: NewContent): void {
   }
 }
 
-/** The read-only facts policy checks references against (R-04); usable once a version exists. */
+export const NO_VERSION_REASON = 'no content version; import its source';
+
+/**
+ * The read-only facts policy checks references against (R-04): usable once a version exists,
+ * or when the object has no source files at all, unless an administrator retired it.
+ */
 export function contentInfoOf(o: ContentObject): ContentInfo {
-  const usable = o.versions.length > 0;
-  const base = { kind: o.kind, id: o.id, name: o.name, usable, ...(usable ? {} : { unusableReason: 'no content imported yet' }) };
+  const reason = o.unusableReason ?? (o.versions.length > 0 || o.withoutSource ? undefined : NO_VERSION_REASON);
+  const base = { kind: o.kind, id: o.id, name: o.name, usable: reason === undefined, ...(reason === undefined ? {} : { unusableReason: reason }) };
+  const runFromDp = o.allowRunFromDistributionPoint === undefined ? {} : { allowRunFromDistributionPoint: o.allowRunFromDistributionPoint };
   switch (o.kind) {
-    case 'package':
-      return { ...base, allowRunFromDistributionPoint: o.allowRunFromDistributionPoint };
     case 'bootImage':
-      return { ...base, architecture: o.architecture, boot: o.boot };
+      return { ...base, architecture: o.architecture, ...(o.boot ? { boot: o.boot } : {}) };
     case 'osImage':
-      return { ...base, architecture: o.architecture };
+      return { ...base, ...runFromDp, architecture: o.architecture };
     case 'application':
       return { ...base, dependencies: o.dependencies };
     default:
-      return base;
+      return { ...base, ...runFromDp };
   }
 }

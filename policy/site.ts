@@ -19,6 +19,8 @@ export interface PxeSettings {
   readonly responseDelaySeconds: number;
   /** Set when a PXE password is required; only its presence matters to policy. */
   readonly passwordRequired: boolean;
+  /** The network boot program for UEFI x64: full iPXE drivers, or SNP-only (uses the firmware's driver). */
+  readonly uefiX64BootFile: 'ipxe.efi' | 'snponly.efi';
 }
 
 export interface SiteSettings {
@@ -26,7 +28,7 @@ export interface SiteSettings {
   readonly pxe: PxeSettings;
 }
 
-export const DEFAULT_PXE_SETTINGS: PxeSettings = { enabled: true, unknownComputerSupport: true, responseDelaySeconds: 0, passwordRequired: false };
+export const DEFAULT_PXE_SETTINGS: PxeSettings = { enabled: true, unknownComputerSupport: true, responseDelaySeconds: 0, passwordRequired: false, uefiX64BootFile: 'ipxe.efi' };
 export const DEFAULT_SITE_SETTINGS: SiteSettings = { highRisk: DEFAULT_HIGH_RISK_SETTINGS, pxe: DEFAULT_PXE_SETTINGS };
 
 /** a Required deployment a computer started from PXE. */

@@ -14,7 +14,8 @@ import { ensureBuiltInComputers } from './site/computers.js';
 import { SnapshotCache, type SiteContext } from './site/context.js';
 import { ensureAdminToken } from './site/tokens.js';
 import { bootFileRoot, DEBIAN_IPXE_DIR, importDefaultBootFiles } from './site/boot-files.js';
-import { detectAdvertiseAddress, startTftpRole, type RoleStatus } from './network-roles.js';
+import { detectAdvertiseAddress, startPxeRole, startTftpRole, type RoleStatus } from './network-roles.js';
+import { policyDecider } from './pxe/decide.js';
 import { RootedFileSource } from './tftp/file-source.js';
 import { openDatabase, type Db } from './store/db.js';
 
@@ -57,6 +58,17 @@ export async function startService(config: Config, log: Logger = createLogger(co
 
   const tftp = await startTftpRole(config, bootFiles, log);
   roles.push(tftp.status);
+  const pxe = await startPxeRole(
+    config,
+    {
+      advertiseAddress: advertise,
+      httpPort: port,
+      settings: () => ctx.snapshot.get().settings.pxe,
+      decide: policyDecider({ site: () => ctx.snapshot.get(), now: ctx.now }),
+    },
+    log,
+  );
+  roles.push(pxe.status);
   log.info({ url, dataDir: config.dataDir, site: config.siteCode, roles }, `osdeploy serving on ${url}`);
 
   let closed = false;
@@ -69,6 +81,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
       closed = true;
       await app.close();
       await tftp.service?.close();
+      await pxe.service?.close();
       db.close();
       log.info('osdeploy stopped');
     },

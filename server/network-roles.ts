@@ -8,6 +8,9 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { BootFileSource } from './tftp/file-source.js';
 import { startTftpService, type TftpService } from './tftp/service.js';
+import { PxeBindError } from './pxe/bind.js';
+import { startPxeService, type PxeService, type PxeServiceOptions } from './pxe/service.js';
+import type { PxeSettings } from '../policy/site.js';
 
 export type RoleState = 'up' | 'down' | 'disabled';
 
@@ -52,5 +55,35 @@ export async function startTftpRole(config: Config, source: BootFileSource, log:
     const detail = bindFailureHint('TFTP', config.tftpPort, e as NodeJS.ErrnoException, 'OSDEPLOY_TFTP_PORT');
     log.error({ svc: 'tftp', err: (e as Error).message }, detail);
     return { status: { role: 'tftp', state: 'down', detail }, service: null };
+  }
+}
+
+export async function startPxeRole(
+  config: Config,
+  deps: { advertiseAddress: string; httpPort: number; settings: () => PxeSettings; decide: PxeServiceOptions['decide'] },
+  log: Logger,
+): Promise<{ status: RoleStatus; service: PxeService | null }> {
+  if (config.pxe === 'off') return { status: { role: 'pxe', state: 'disabled', detail: 'OSDEPLOY_PXE=off' }, service: null };
+  try {
+    const service = await startPxeService({
+      dhcpPort: config.dhcpPort,
+      pxePort: config.pxePort,
+      // Broadcast DISCOVERs reach only a socket bound to the wildcard address.
+      host: '0.0.0.0',
+      advertiseAddress: deps.advertiseAddress,
+      httpPort: deps.httpPort,
+      decide: deps.decide,
+      settings: () => {
+        const s = deps.settings();
+        return { enabled: s.enabled, responseDelaySeconds: s.responseDelaySeconds, bootFiles: { uefiX64: s.uefiX64BootFile } };
+      },
+      log: log.child({ svc: 'pxe' }),
+    });
+    return { status: { role: 'pxe', state: 'up', detail: `UDP ${service.ports.dhcp} and ${service.ports.pxe}, advertising ${deps.advertiseAddress}` }, service };
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { port?: number };
+    const detail = err instanceof PxeBindError ? `PXE responder is down: ${err.message}` : bindFailureHint('PXE responder', config.dhcpPort, err, 'OSDEPLOY_DHCP_PORT');
+    log.error({ svc: 'pxe' }, detail);
+    return { status: { role: 'pxe', state: 'down', detail }, service: null };
   }
 }

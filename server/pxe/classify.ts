@@ -1,5 +1,5 @@
 /**
- * `classify(packet, via, options)`: is this a PXE or HTTP-boot client we should answer, and
+ * `classify(packet, via)`: is this a PXE or HTTP-boot client we should answer, and
  * what do we know about the machine? Pure. Ignoring is a value with a reason (DESIGN.md lesson 4),
  * so the service logs it once at debug and stays silent (R-18: answer only PXE and HTTP-boot
  * clients; never the network's own DHCP traffic).
@@ -21,7 +21,6 @@ import {
   messageType,
   messageTypeName,
   pxeVendorOptions,
-  serverIdentifier,
   userClasses,
   vendorClass,
   type DhcpPacket,
@@ -36,11 +35,6 @@ export interface Via {
   readonly role: PxeRole;
   readonly address: string;
   readonly port: number;
-}
-
-export interface ClassifyOptions {
-  /** Our server identifier (option 54): a DHCPREQUEST on 67 naming another server is not ours. */
-  readonly serverAddress: string;
 }
 
 export interface PxeFacts {
@@ -103,21 +97,19 @@ function uuidOf(p: DhcpPacket): { uuid: string | null; note: string | null } {
   return uuid ? { uuid, note: null } : { uuid: null, note: 'option 97 holds a placeholder UUID (all zero or all FF)' };
 }
 
-/** Message types and ports a proxyDHCP server answers (PXE 2.1 proxyDHCP and boot server; RFC 2131 §4.3). */
-function messageReason(type: number, via: Via, p: DhcpPacket, options: ClassifyOptions): string | null {
+/**
+ * Message types and ports a proxyDHCP server answers (PXE 2.1: the proxy answers DHCPDISCOVER on
+ * 67; the client then sends its ProxyDHCPREQUEST to 4011 — iPXE and EDK2 both do). A DHCPREQUEST
+ * on 67 selects or renews a lease with the network's DHCP server, even one that names us: a
+ * client that mistook our offer for a lease would get an ACK for address 0.0.0.0.
+ */
+function messageReason(type: number, via: Via): string | null {
   const name = messageTypeName(type);
   if (via.role === 'pxe') {
-    return type === MESSAGE_TYPE.REQUEST || type === MESSAGE_TYPE.INFORM ? null : `${name} on port ${via.port}: only DHCPREQUEST and DHCPINFORM are answered there`;
+    return type === MESSAGE_TYPE.REQUEST || type === MESSAGE_TYPE.INFORM ? null : `${name} to the PXE boot server port: only DHCPREQUEST and DHCPINFORM are answered there`;
   }
   if (type === MESSAGE_TYPE.DISCOVER || type === MESSAGE_TYPE.INFORM) return null;
-  if (type === MESSAGE_TYPE.REQUEST) {
-    // A DHCPREQUEST on 67 selects or renews a lease with the network's DHCP server; only one
-    // that names us (a client that sends its ProxyDHCPREQUEST to 67) is ours.
-    const sid = read('option 54', () => serverIdentifier(p));
-    if (isMalformed(sid)) return sid.malformed;
-    if (sid === options.serverAddress) return null;
-    return sid ? `${name} for DHCP server ${sid}` : `${name} without a server identifier (a lease renewal for the network's DHCP server)`;
-  }
+  if (type === MESSAGE_TYPE.REQUEST) return `${name} to the proxyDHCP port is for the network's DHCP server (ProxyDHCPREQUESTs come to port 4011)`;
   return `${name} is not answered by a proxyDHCP server`;
 }
 
@@ -146,12 +138,12 @@ function clientKindOf(p: DhcpPacket, vc: string, http: boolean): ClientKind {
   return vc.startsWith('HTTPClient') || http ? 'httpBoot' : 'firmware';
 }
 
-export function classify(p: DhcpPacket, via: Via, options: ClassifyOptions): Classification {
+export function classify(p: DhcpPacket, via: Via): Classification {
   if (p.op !== BOOTREQUEST) return ignore('BOOTREPLY: another server\'s answer, not a request');
   const type = read('option 53', () => messageType(p));
   if (isMalformed(type)) return ignore(type.malformed);
   if (type === undefined) return ignore('plain BOOTP request (no option 53)');
-  const wrongMessage = messageReason(type, via, p, options);
+  const wrongMessage = messageReason(type, via);
   if (wrongMessage) return ignore(wrongMessage);
 
   // R-18: only PXE clients (PXE 2.1: option 60 "PXEClient:Arch:…") and UEFI HTTP-boot clients

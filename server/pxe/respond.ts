@@ -42,7 +42,7 @@ export async function respond(
     if (e instanceof WireError) return { kind: 'ignore', stage: 'decode', reason: e.message, code: e.code };
     throw e;
   }
-  const classified = classify(request, via, { serverAddress: config.advertiseAddress });
+  const classified = classify(request, via);
   if (classified.kind === 'ignore') return { kind: 'ignore', stage: 'classify', reason: classified.reason, request };
   const facts = classified.facts;
   const decision = await decide(facts);

@@ -42,7 +42,7 @@ export interface PxeServiceOptions {
   /** R-18/R-19: may this machine boot? `answer: false` keeps us silent. */
   decide(facts: PxeFacts): Promise<PxeDecision>;
   /** Read for every packet, so a settings change applies at once. */
-  settings(): { readonly enabled: boolean; readonly responseDelaySeconds: number };
+  settings(): { readonly enabled: boolean; readonly responseDelaySeconds: number; readonly bootFiles?: Partial<BootFileNames> };
   readonly log: PxeLogger;
   /** Where broadcast replies go: port 68 and 255.255.255.255 unless a test or multi-homed host says otherwise. */
   readonly clientPort?: number;
@@ -78,99 +78,136 @@ const defaultTimers: PxeTimers = { setTimeout: (fn, ms) => setTimeout(fn, ms), c
 const macOfChaddr = (o: Outcome): string | undefined =>
   o.facts?.macAddresses[0] ?? (o.request?.hlen === 6 ? [...o.request.chaddr.subarray(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join(':') : undefined);
 
-export async function startPxeService(options: PxeServiceOptions): Promise<PxeService> {
-  const host = options.host ?? '0.0.0.0';
-  const timers = options.timers ?? defaultTimers;
-  const log = options.log.child({ svc: 'pxe' });
-  const config: RespondConfig = {
-    advertiseAddress: options.advertiseAddress,
-    httpPort: options.httpPort,
-    bootFiles: { ...DEFAULT_BOOT_FILES, ...options.bootFiles },
-    ...(options.clientPort !== undefined ? { clientPort: options.clientPort } : {}),
-    ...(options.relayPort !== undefined ? { relayPort: options.relayPort } : {}),
-    ...(options.broadcastAddress !== undefined ? { broadcastAddress: options.broadcastAddress } : {}),
-  };
-  const stats: PxeStats = { received: 0, replied: 0, ignored: 0, malformed: 0, errors: 0 };
-  const pending = new Set<unknown>();
-  let closed = false;
+type Reply = Extract<Outcome, { kind: 'reply' }>;
 
-  const make = options.createSocket ?? defaultSocket;
-  const dhcp = await bindSocket(make('dhcp'), 'dhcp', host, options.dhcpPort ?? 67);
-  let pxe: dgram.Socket;
-  try {
-    pxe = await bindSocket(make('pxe'), 'pxe', host, options.pxePort ?? 4011);
-  } catch (e) {
-    dhcp.close();
-    throw e;
+function respondConfig(o: PxeServiceOptions): RespondConfig {
+  return {
+    advertiseAddress: o.advertiseAddress,
+    httpPort: o.httpPort,
+    bootFiles: { ...DEFAULT_BOOT_FILES, ...o.bootFiles },
+    ...(o.clientPort !== undefined ? { clientPort: o.clientPort } : {}),
+    ...(o.relayPort !== undefined ? { relayPort: o.relayPort } : {}),
+    ...(o.broadcastAddress !== undefined ? { broadcastAddress: o.broadcastAddress } : {}),
+  };
+}
+
+/** The receive loop of both sockets: thin, everything decided by `respond()`. */
+class Loop {
+  readonly stats: PxeStats = { received: 0, replied: 0, ignored: 0, malformed: 0, errors: 0 };
+  private readonly pending = new Set<unknown>();
+  private readonly config: RespondConfig;
+  private closed = false;
+
+  constructor(
+    private readonly options: PxeServiceOptions,
+    private readonly log: PxeLogger,
+    private readonly timers: PxeTimers,
+  ) {
+    this.config = respondConfig(options);
   }
-  dhcp.setBroadcast(true);
 
-  const send = (socket: dgram.Socket, o: Extract<Outcome, { kind: 'reply' }>, plog: PxeLogger) => {
-    if (closed) return;
-    socket.send(o.bytes, o.target.port, o.target.address, (err) => {
-      if (err) {
-        stats.errors++;
-        plog.warn({ err, to: `${o.target.address}:${o.target.port}` }, 'pxe: send failed');
-        return;
-      }
-      stats.replied++;
-      plog.info({ to: `${o.target.address}:${o.target.port}`, client: o.facts.clientKind, arch: o.facts.archType, boot: bootfileName(o.reply) ?? o.reply.file }, 'pxe: answered');
+  listen(socket: dgram.Socket, role: PxeRole): void {
+    socket.on('message', (msg, rinfo) => {
+      this.handle(socket, msg, { role, address: rinfo.address, port: rinfo.port }).catch((err: unknown) => {
+        this.stats.errors++;
+        this.log.warn({ err, role }, 'pxe: could not answer a request');
+      });
     });
-  };
+    socket.on('error', (err) => {
+      this.stats.errors++;
+      this.log.warn({ err, role }, 'pxe: socket error');
+    });
+  }
 
-  const handle = async (socket: dgram.Socket, role: PxeRole, msg: Buffer, via: Via) => {
-    stats.received++;
-    const settings = options.settings();
+  private async handle(socket: dgram.Socket, msg: Buffer, via: Via): Promise<void> {
+    this.stats.received++;
+    const settings = this.options.settings();
     if (!settings.enabled) {
-      stats.ignored++;
-      log.debug({ from: `${via.address}:${via.port}` }, 'pxe: ignored: the PXE responder is disabled');
+      this.stats.ignored++;
+      this.log.debug({ from: `${via.address}:${via.port}` }, 'pxe: ignored: the PXE responder is disabled');
       return;
     }
-    const outcome = await respond(msg, via, config, options.decide);
-    const plog = outcome.request ? log.child({ mac: macOfChaddr(outcome), xid: `0x${outcome.request.xid.toString(16).padStart(8, '0')}` }) : log;
+    // Boot file names may change with the site settings (ipxe.efi or snponly.efi for UEFI x64).
+    const config = settings.bootFiles ? { ...this.config, bootFiles: { ...this.config.bootFiles, ...settings.bootFiles } } : this.config;
+    const outcome = await respond(msg, via, config, (facts) => this.options.decide(facts));
+    const plog = outcome.request ? this.log.child({ mac: macOfChaddr(outcome), xid: `0x${outcome.request.xid.toString(16).padStart(8, '0')}` }) : this.log;
     if (outcome.kind === 'ignore') {
-      if (outcome.stage === 'decode') stats.malformed++;
-      else stats.ignored++;
+      if (outcome.stage === 'decode') this.stats.malformed++;
+      else this.stats.ignored++;
       plog.debug({ from: `${via.address}:${via.port}`, stage: outcome.stage, ...(outcome.code ? { code: outcome.code } : {}) }, `pxe: ignored: ${outcome.reason}`);
       return;
     }
     // The delay lets another PXE server answer first (R-18); a client already talking to us on
     // 4011 has chosen us, and delaying that answer would only risk its timeout.
-    const delayMs = role === 'dhcp' ? Math.max(0, settings.responseDelaySeconds) * 1000 : 0;
-    if (delayMs === 0) return send(socket, outcome, plog);
-    const handle = timers.setTimeout(() => {
-      pending.delete(handle);
-      send(socket, outcome, plog);
-    }, delayMs);
-    pending.add(handle);
-  };
+    const delayMs = via.role === 'dhcp' ? Math.max(0, settings.responseDelaySeconds) * 1000 : 0;
+    if (delayMs === 0) this.send(socket, outcome, plog);
+    else this.later(delayMs, () => this.send(socket, outcome, plog));
+  }
 
-  const listen = (socket: dgram.Socket, role: PxeRole) => {
-    socket.on('message', (msg, rinfo) => {
-      handle(socket, role, msg, { role, address: rinfo.address, port: rinfo.port }).catch((err: unknown) => {
-        stats.errors++;
-        log.warn({ err, role }, 'pxe: could not answer a request');
-      });
-    });
-    socket.on('error', (err) => {
-      stats.errors++;
-      log.warn({ err, role }, 'pxe: socket error');
-    });
-  };
-  listen(dhcp, 'dhcp');
-  listen(pxe, 'pxe');
-  log.info({ host, dhcpPort: dhcp.address().port, pxePort: pxe.address().port, advertise: options.advertiseAddress }, 'pxe: proxyDHCP listening');
+  private later(ms: number, fn: () => void): void {
+    const handle = this.timers.setTimeout(() => {
+      this.pending.delete(handle);
+      fn();
+    }, ms);
+    this.pending.add(handle);
+  }
 
-  const closeSocket = (s: dgram.Socket) => new Promise<void>((resolve) => s.close(() => resolve()));
+  private send(socket: dgram.Socket, o: Reply, plog: PxeLogger): void {
+    if (this.closed) return;
+    const to = `${o.target.address}:${o.target.port}`;
+    socket.send(o.bytes, o.target.port, o.target.address, (err) => {
+      if (err) {
+        this.stats.errors++;
+        plog.warn({ err, to }, 'pxe: send failed');
+        return;
+      }
+      this.stats.replied++;
+      plog.info({ to, client: o.facts.clientKind, arch: o.facts.archType, boot: bootfileName(o.reply) ?? o.reply.file }, 'pxe: answered');
+    });
+  }
+
+  /** Stops sending; delayed replies are dropped. */
+  stop(): void {
+    this.closed = true;
+    for (const h of this.pending) this.timers.clearTimeout(h);
+    this.pending.clear();
+  }
+}
+
+async function bindBoth(o: PxeServiceOptions, host: string): Promise<{ dhcp: dgram.Socket; pxe: dgram.Socket }> {
+  const make = o.createSocket ?? defaultSocket;
+  const dhcp = await bindSocket(make('dhcp'), 'dhcp', host, o.dhcpPort ?? 67);
+  try {
+    const pxe = await bindSocket(make('pxe'), 'pxe', host, o.pxePort ?? 4011);
+    dhcp.setBroadcast(true);
+    return { dhcp, pxe };
+  } catch (e) {
+    dhcp.close();
+    throw e;
+  }
+}
+
+const closeSocket = (s: dgram.Socket) => new Promise<void>((resolve) => s.close(() => resolve()));
+
+export async function startPxeService(options: PxeServiceOptions): Promise<PxeService> {
+  const host = options.host ?? '0.0.0.0';
+  const log = options.log.child({ svc: 'pxe' });
+  const { dhcp, pxe } = await bindBoth(options, host);
+  const loop = new Loop(options, log, options.timers ?? defaultTimers);
+  loop.listen(dhcp, 'dhcp');
+  loop.listen(pxe, 'pxe');
+  const ports = { dhcp: dhcp.address().port, pxe: pxe.address().port };
+  log.info({ host, dhcpPort: ports.dhcp, pxePort: ports.pxe, advertise: options.advertiseAddress }, 'pxe: proxyDHCP listening');
+  let closing: Promise<void> | null = null;
   return {
-    ports: { dhcp: dhcp.address().port, pxe: pxe.address().port },
-    stats: () => ({ ...stats }),
-    async close() {
-      if (closed) return;
-      closed = true;
-      for (const h of pending) timers.clearTimeout(h);
-      pending.clear();
-      await Promise.all([closeSocket(dhcp), closeSocket(pxe)]);
+    ports,
+    stats: () => ({ ...loop.stats }),
+    close() {
+      closing ??= (async () => {
+        loop.stop();
+        await Promise.all([closeSocket(dhcp), closeSocket(pxe)]);
+      })();
+      return closing;
     },
   };
 }

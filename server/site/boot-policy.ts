@@ -10,6 +10,7 @@ import { normalizeMac, normalizeUuid } from '../../policy/normalize.js';
 import { resolveBoot, type BootDecision, type BootFacts, type BootIdentity, type Offer } from '../../policy/resolve-boot.js';
 import { variablesFor } from '../../policy/site.js';
 import type { SiteContext } from './context.js';
+import { taskSequencePolicy } from './run-policy.js';
 
 export interface BootQuery {
   readonly mac?: string | readonly string[];
@@ -87,5 +88,7 @@ export function bootPolicy(ctx: SiteContext, facts: ReturnType<typeof factsFromQ
     deployment: decision.deployment,
     taskSequence: decision.taskSequence,
   });
-  return { kind: decision.kind, why: decision.why, identity: identityView(decision.identity), ...offerView(decision), variables, builtIns };
+  // The engine needs the tree it runs; step secrets only for the client role, like hidden values.
+  const taskSequence = taskSequencePolicy(decision.taskSequence, revealHidden);
+  return { kind: decision.kind, why: decision.why, identity: identityView(decision.identity), ...offerView(decision), variables, builtIns, taskSequence };
 }

@@ -9,7 +9,10 @@ import type { Collection } from '../../policy/collections.js';
 import type { Computer } from '../../policy/computers.js';
 import type { Deployment } from '../../policy/deployments/model.js';
 import type { TaskSequence } from '../../policy/task-sequences/model.js';
+import type { ContentLibrary } from '../../content/library.js';
+import type { FsContentStore } from '../../content/fs-store.js';
 import type { Db } from '../store/db.js';
+import type { SqliteLibraryRecords } from '../store/library-records.js';
 import { allDocs } from '../store/docs.js';
 
 export interface SiteContext {
@@ -18,6 +21,13 @@ export interface SiteContext {
   readonly now: () => number;
   readonly log: Logger;
   readonly snapshot: SnapshotCache;
+  /** The content library: records in the site database, blobs in DATA_DIR/content/store. */
+  readonly library: SiteLibrary;
+}
+
+export interface SiteLibrary extends ContentLibrary {
+  readonly store: FsContentStore;
+  readonly records: SqliteLibraryRecords;
 }
 
 export function readSettings(db: Db): SiteSettings {

@@ -10,6 +10,7 @@ function validatePxe(input: unknown, current: PxeSettings): PxeSettings {
   for (const k of Object.keys(input)) if (!(k in DEFAULT_PXE_SETTINGS)) throw invalid(`pxe.${k} is not a setting`, `pxe.${k}`);
   for (const k of ['enabled', 'unknownComputerSupport', 'passwordRequired'] as const)
     if (typeof o[k] !== 'boolean') throw invalid(`pxe.${k} must be true or false`, `pxe.${k}`);
+  if (o.uefiX64BootFile !== 'ipxe.efi' && o.uefiX64BootFile !== 'snponly.efi') throw invalid('pxe.uefiX64BootFile must be ipxe.efi or snponly.efi', 'pxe.uefiX64BootFile');
   const delay = o.responseDelaySeconds;
   if (typeof delay !== 'number' || !Number.isInteger(delay) || delay < 0 || delay > 32) throw invalid('pxe.responseDelaySeconds must be 0..32', 'pxe.responseDelaySeconds');
   return o as unknown as PxeSettings;

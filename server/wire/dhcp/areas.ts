@@ -5,7 +5,6 @@
  * not straddle two fields; RFC 3396 splits long ones into instances instead).
  */
 import { Buffer } from 'node:buffer';
-// eslint-disable-next-line no-restricted-imports -- the shared server/wire helper, a Node-only sibling (DESIGN.md "wire/ ... bytes.ts")
 import { WireError, type Writer } from '../bytes.js';
 import type { DhcpOption, DhcpWireErrorCode } from './packet.js';
 

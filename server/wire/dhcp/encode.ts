@@ -4,7 +4,6 @@
  * from scratch (no `trailer`) is padded to the 300-octet BOOTP minimum (RFC 1542 §2.1).
  */
 import { Buffer } from 'node:buffer';
-// eslint-disable-next-line no-restricted-imports -- the shared server/wire helper, a Node-only sibling (DESIGN.md "wire/ ... bytes.ts")
 import { Writer } from '../bytes.js';
 import { dhcpError, writeArea, type AreaName } from './areas.js';
 import { ipOctets } from './ipv4.js';

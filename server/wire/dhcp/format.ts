@@ -4,7 +4,6 @@
  * it never throws — a value that does not fit its type is shown as hex with the reason.
  */
 import { Buffer } from 'node:buffer';
-// eslint-disable-next-line no-restricted-imports -- the shared server/wire helper, a Node-only sibling (DESIGN.md "wire/ ... bytes.ts")
 import { WireError } from '../bytes.js';
 import { ipAt } from './ipv4.js';
 import { messageTypeName } from './options.js';

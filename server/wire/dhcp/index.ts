@@ -7,5 +7,4 @@ export * from './pxe-vendor.js';
 export { decodeSubOptions, encodeSubOptions, subOptionData, type SubOption, type SubOptionFraming } from './sub-options.js';
 export { ipAt, ipOctets, isIpv4, ZERO_ADDRESS } from './ipv4.js';
 export { formatDhcp } from './format.js';
-// eslint-disable-next-line no-restricted-imports -- the shared server/wire helper, a Node-only sibling (DESIGN.md "wire/ ... bytes.ts")
 export { WireError } from '../bytes.js';

@@ -161,7 +161,7 @@ export function bootFileField(p: DhcpPacket): string {
 
 /** Builders for option instances. */
 export const opt = {
-  bytes: (code: number, data: Uint8Array): DhcpOption => ({ code, data: Buffer.from(data) }),
+  bytes: (code: number, data: Uint8Array | readonly number[]): DhcpOption => ({ code, data: Buffer.from(data as Uint8Array) }),
   messageType: (type: number): DhcpOption => ({ code: OPTION.messageType, data: Buffer.from([type]) }),
   ip: (code: number, address: string): DhcpOption => ({ code, data: ipOctets(address, `option ${code}`) }),
   text: (code: number, value: string): DhcpOption => {

@@ -2,7 +2,6 @@
  * `decodeTftp(buf)`: one UDP payload → one TFTP packet, or a `WireError` with a specific code.
  * Layouts are RFC 1350 §5 (RRQ/WRQ, DATA, ACK, ERROR) and RFC 2347 §2 (options, OACK).
  */
-// eslint-disable-next-line no-restricted-imports -- bytes.ts is inside server/wire; the rule's '../*' pattern does not foresee codec subfolders.
 import { Reader, WireError } from '../bytes.js';
 import {
   MAX_BLKSIZE,

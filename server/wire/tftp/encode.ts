@@ -4,7 +4,6 @@
  * packets in place around file bytes it has already read.
  */
 import { Buffer } from 'node:buffer';
-// eslint-disable-next-line no-restricted-imports -- bytes.ts is inside server/wire; the rule's '../*' pattern does not foresee codec subfolders.
 import { WireError, Writer } from '../bytes.js';
 import { MAX_BLKSIZE, MAX_ERROR_MESSAGE_BYTES, MAX_FILENAME_BYTES, MAX_OPTION_BYTES, MAX_OPTIONS, Opcode, type TftpPacket } from './packet.js';
 

@@ -42,11 +42,11 @@ t.test('each firmware kind of the golden fixtures', async (t) => {
     ['relayed', DHCP, { architecture: 'x86', giaddr: '10.20.30.1', smbiosUuid: '00000000-0000-0000-0000-ac1f6b01e738', clientKind: 'firmware' }],
     ['pxe-request-overload', PXE, { messageType: 3, role: 'pxe', ciaddr: '10.20.30.57', bootItem: { type: 0, layer: 0 }, vendorClass: 'PXEClient', architecture: 'x86' }],
   ];
-  for (const [name, via, expected] of table) t.match(facts(classify(fixture(name), via, { serverAddress: SERVER })), expected, name);
+  for (const [name, via, expected] of table) t.match(facts(classify(fixture(name), via)), expected, name);
 });
 
 t.test('R-18: only PXE and HTTP-boot requests are answered', async (t) => {
-  const c = (p: DhcpPacket, via = DHCP) => classify(p, via, { serverAddress: SERVER });
+  const c = (p: DhcpPacket, via = DHCP) => classify(p, via);
   t.match(reason(c(request([o.messageType(2, 'OFFER'), ...pxeClient()], { op: 2 }))), /BOOTREPLY/);
   t.match(reason(c(request(pxeClient()))), /plain BOOTP/);
   t.match(reason(c(request([o.messageType(7, 'RELEASE'), ...pxeClient()]))), /DHCPRELEASE is not answered/);
@@ -61,20 +61,21 @@ t.test('R-18: only PXE and HTTP-boot requests are answered', async (t) => {
   t.match(reason(c(decodeDhcp(short))), /htype 1, hlen 4/, 'hlen is not 6');
   short[1] = 32;
   t.match(reason(c(decodeDhcp(short))), /htype 32/, 'InfiniBand: no MAC in chaddr');
-  t.match(reason(c(request(discover(...pxeClient()), { op: 1, mac: '02:11:22:33:44:55' }), PXE)), /DHCPDISCOVER on port 4011/);
+  t.match(reason(c(request(discover(...pxeClient()), { op: 1, mac: '02:11:22:33:44:55' }), PXE)), /DHCPDISCOVER to the PXE boot server port/);
 });
 
-t.test('a DHCPREQUEST on port 67 is ours only when it names us', async (t) => {
+t.test('a DHCPREQUEST is answered on port 4011 only; on 67 it belongs to the network\'s DHCP server', async (t) => {
   const req = (...extra: Chunk[]) => request([o.messageType(3, 'REQUEST'), ...pxeClient(), ...extra]);
-  t.equal(facts(classify(req(o.serverId(SERVER)), DHCP, { serverAddress: SERVER })).messageType, 3);
-  t.match(reason(classify(req(o.serverId('10.20.30.1')), DHCP, { serverAddress: SERVER })), 'DHCPREQUEST for DHCP server 10.20.30.1');
-  t.match(reason(classify(req(), DHCP, { serverAddress: SERVER })), /without a server identifier/);
-  t.equal(facts(classify(req(), PXE, { serverAddress: SERVER })).role, 'pxe', 'on 4011 every REQUEST is for us');
-  t.equal(facts(classify(request([o.messageType(8, 'INFORM'), ...pxeClient()], { ciaddr: '10.20.30.57' }), DHCP, { serverAddress: SERVER })).messageType, 8);
+  t.match(reason(classify(req(o.serverId('10.20.30.1')), DHCP)), 'DHCPREQUEST to the proxyDHCP port is for the network\'s DHCP server');
+  t.match(reason(classify(req(o.serverId(SERVER)), DHCP)), /ProxyDHCPREQUESTs come to port 4011/, 'even one naming us: no ACK for address 0.0.0.0');
+  t.match(reason(classify(req(), DHCP)), /network's DHCP server/);
+  t.equal(facts(classify(req(o.serverId(SERVER)), PXE)).role, 'pxe', 'on 4011 a REQUEST is for us');
+  t.equal(facts(classify(req(), PXE)).messageType, 3);
+  t.equal(facts(classify(request([o.messageType(8, 'INFORM'), ...pxeClient()], { ciaddr: '10.20.30.57' }), DHCP)).messageType, 8, 'DHCPINFORM on 67: answered, unicast to ciaddr');
 });
 
 t.test('architecture: option 93 per RFC 4578 and the IANA registry', async (t) => {
-  const arch = (chunks: Chunk[]) => classify(request(discover(...chunks)), DHCP, { serverAddress: SERVER });
+  const arch = (chunks: Chunk[]) => classify(request(discover(...chunks)), DHCP);
   const vc = o.vendorClass('PXEClient');
   const table: Array<[number, string, string]> = [
     [0, 'x86', 'bios'],
@@ -98,7 +99,7 @@ t.test('architecture: option 93 per RFC 4578 and the IANA registry', async (t) =
 
 t.test('R-17 identity: option 97 in EFI GUID byte order, placeholders and junk dropped', async (t) => {
   t.equal(smbiosUuidFromGuid(Buffer.from('33221100554477668899aabbccddeeff', 'hex')), '00112233-4455-6677-8899-aabbccddeeff', 'first three fields little-endian');
-  const uuid = (chunk: Chunk) => facts(classify(request(discover(...pxeClient(), chunk)), DHCP, { serverAddress: SERVER }));
+  const uuid = (chunk: Chunk) => facts(classify(request(discover(...pxeClient(), chunk)), DHCP));
   t.match(uuid(o.guid('0'.repeat(32))), { smbiosUuid: null, uuidNote: /placeholder/ }, 'all-zero UUID identifies nothing');
   t.match(uuid(o.guid('f'.repeat(32))), { smbiosUuid: null, uuidNote: /placeholder/ }, 'all-FF');
   t.match(uuid(option(97, [0, 1, 2, 3], 'short')), { smbiosUuid: null, uuidNote: /not a GUID/ });
@@ -108,7 +109,7 @@ t.test('R-17 identity: option 97 in EFI GUID byte order, placeholders and junk d
 });
 
 t.test('iPXE is recognised by user class or option 175 alone', async (t) => {
-  const kind = (...extra: Chunk[]) => facts(classify(request(discover(...pxeClient(), ...extra)), DHCP, { serverAddress: SERVER })).clientKind;
+  const kind = (...extra: Chunk[]) => facts(classify(request(discover(...pxeClient(), ...extra)), DHCP)).clientKind;
   t.equal(kind(o.userClassRaw('iPXE')), 'ipxe');
   t.equal(kind(option(77, [4, ...Buffer.from('iPXE')], 'RFC 3004 form')), 'ipxe');
   t.equal(kind(option(175, [19, 1, 1], 'features')), 'ipxe');
@@ -117,6 +118,6 @@ t.test('iPXE is recognised by user class or option 175 alone', async (t) => {
 });
 
 t.test('bootFactsOf: a network boot is a PXE boot to policy', async (t) => {
-  const f = facts(classify(fixture('uefi-x64'), DHCP, { serverAddress: SERVER }));
+  const f = facts(classify(fixture('uefi-x64'), DHCP));
   t.same(bootFactsOf(f), { macAddresses: ['00:15:5d:cd:6b:04'], smbiosUuid: '72b0516d-befd-4708-a8dc-24601319cd38', architecture: 'x64', source: 'pxe' });
 });

@@ -6,6 +6,7 @@ import { collectionRoutes } from './collections.js';
 import { computerRoutes } from './computers.js';
 import { deploymentRoutes } from './deployments.js';
 import { siteRoutes } from './site.js';
+import { statusRoutes } from './status.js';
 import { taskSequenceRoutes } from './task-sequences.js';
 import { tokenRoutes } from './tokens.js';
 
@@ -17,4 +18,5 @@ export async function registerApiRoutes(api: FastifyInstance, deps: AppDeps): Pr
   await siteRoutes(api, deps.ctx);
   await tokenRoutes(api, deps.ctx);
   await bootPolicyRoutes(api, deps.ctx, deps.publicUrl);
+  await statusRoutes(api, deps.ctx, deps.publicUrl);
 }

@@ -1,0 +1,131 @@
+/**
+ * The engine's only way to its site: JSON over HTTP with the client token (R-31). A site that
+ * cannot be reached is a `SiteUnreachable` (retry later: status is buffered, policy waits);
+ * an answer that is not 2xx is a `SiteRefused` carrying the API's error.
+ */
+import type { Item } from '../../policy/task-sequences/model.js';
+
+export class SiteUnreachable extends Error {}
+
+export class SiteRefused extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: { error?: string; message?: string; field?: string },
+  ) {
+    super(`the site answered ${status}: ${body.message ?? body.error ?? 'no message'}`);
+  }
+}
+
+export interface PolicyVariable {
+  readonly name: string;
+  readonly value: string | null;
+  readonly hidden: boolean;
+}
+
+export interface RunPolicy {
+  readonly deploymentId: string;
+  readonly taskSequenceId: string;
+  readonly taskSequenceName: string;
+  readonly purpose: 'available' | 'required';
+  readonly builtIns: Record<string, string>;
+  readonly taskSequence: { readonly id: string; readonly name: string; readonly items: readonly Item[] };
+  /** The content section (content helper): points and what to fetch; absent until it lands. */
+  readonly content?: unknown;
+}
+
+export interface OfferView {
+  readonly deploymentId: string;
+  readonly taskSequenceId: string;
+  readonly taskSequenceName: string;
+  readonly purpose: string;
+}
+
+export interface IdentityView {
+  readonly computerId: string;
+  readonly name: string;
+  readonly known: boolean;
+}
+
+export type BootPolicyAnswer =
+  | ({ readonly kind: 'run'; readonly why: string; readonly identity: IdentityView; readonly variables: readonly PolicyVariable[] } & RunPolicy)
+  | { readonly kind: 'offer'; readonly identity: IdentityView; readonly offers: readonly OfferView[]; readonly note: string | null }
+  | { readonly kind: 'nothing'; readonly identity: IdentityView | null; readonly reason: string };
+
+export interface ClientPolicyAnswer {
+  readonly computerId: string;
+  readonly now: number;
+  readonly variables: readonly PolicyVariable[];
+  readonly required: readonly (RunPolicy & { readonly occurrence: number; readonly reason: string })[];
+  readonly available: readonly RunPolicy[];
+  readonly upcoming: readonly { readonly deploymentId: string; readonly at: number; readonly what: string }[];
+  readonly skipped: readonly { readonly deploymentId: string; readonly reason: string }[];
+}
+
+export interface Registration {
+  readonly created: boolean;
+  readonly computer: { readonly id: string; readonly name: string };
+}
+
+export interface StatusAnswer {
+  readonly accepted: number;
+  readonly duplicates: number;
+  readonly rejected: readonly { readonly id: string; readonly reason: string }[];
+}
+
+export type Query = Record<string, string | readonly string[] | undefined>;
+
+export class SiteClient {
+  readonly base: string;
+
+  constructor(
+    site: string,
+    private readonly token: string,
+    private readonly timeoutMs = 15_000,
+  ) {
+    this.base = site.replace(/\/+$/, '');
+  }
+
+  async request<T>(method: string, path: string, opts: { query?: Query; body?: unknown } = {}): Promise<T> {
+    const url = new URL(`${this.base}${path}`);
+    for (const [k, v] of Object.entries(opts.query ?? {})) {
+      if (v === undefined) continue;
+      for (const one of Array.isArray(v) ? v : [v as string]) url.searchParams.append(k, one);
+    }
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}), signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause;
+      throw new SiteUnreachable(`cannot reach the site at ${this.base} (${cause?.code ?? (e as Error).message})`);
+    }
+    const text = await res.text();
+    let body: unknown = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = { message: text.slice(0, 200) };
+    }
+    // A proxy or a restarting site answers 502/503: as good as unreachable, try again later.
+    if (res.status === 502 || res.status === 503 || res.status === 504) throw new SiteUnreachable(`the site at ${this.base} is not answering (${res.status})`);
+    if (!res.ok) throw new SiteRefused(res.status, (body ?? {}) as SiteRefused['body']);
+    return body as T;
+  }
+
+  bootPolicy(query: Query): Promise<BootPolicyAnswer> {
+    return this.request('GET', '/api/v1/boot-policy', { query });
+  }
+
+  clientPolicy(computerId: string, utcOffsetMinutes: number): Promise<ClientPolicyAnswer> {
+    return this.request('GET', '/api/v1/client-policy', { query: { computerId, utcOffset: String(utcOffsetMinutes) } });
+  }
+
+  register(body: { macAddresses: readonly string[]; smbiosUuid: string | null; architecture: string; name?: string }): Promise<Registration> {
+    return this.request('POST', '/api/v1/register', { body });
+  }
+
+  postStatus(messages: readonly unknown[]): Promise<StatusAnswer> {
+    return this.request('POST', '/api/v1/status', { body: { messages } });
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Status messages from engines (R-30): stored once each (the engine's message id makes a
+ * resend after a lost answer harmless), with the time and the computer, and R-19 recorded
+ * when a Required deployment starts from PXE.
+ */
+import type { RunSource, StatusKind, StatusMessage, StepRef } from '../../policy/status.js';
+import type { Computer } from '../../policy/computers.js';
+import type { Deployment } from '../../policy/deployments/model.js';
+import { tryNormalizeMac } from '../../policy/normalize.js';
+import { getDoc } from '../store/docs.js';
+import { write, type SiteContext } from './context.js';
+import { recordRequiredPxeStart } from './deployments.js';
+
+/** What the API accepts: the message without the site's fields, identified by computerId or a MAC. */
+export interface StatusInput {
+  readonly id: string;
+  readonly at: number;
+  readonly computerId?: string;
+  readonly mac?: string;
+  readonly deploymentId: string;
+  readonly runId: string;
+  readonly kind: StatusKind;
+  readonly step?: StepRef;
+  readonly exitCode?: number;
+  readonly outputTail?: string;
+  readonly durationMs?: number;
+  readonly percent?: number;
+  readonly outcome?: 'success' | 'failed';
+  readonly source?: RunSource;
+  readonly message?: string;
+  readonly continuedOnError?: boolean;
+  readonly resumed?: boolean;
+}
+
+export const MAX_OUTPUT_TAIL_BYTES = 8 * 1024;
+export const MAX_BATCH = 500;
+
+export interface StatusResult {
+  readonly accepted: number;
+  readonly duplicates: number;
+  /**
+   * Messages that can never be stored (unknown computer…). They are answered, not retried: an
+   * engine that kept resending them would block its whole buffer.
+   */
+  readonly rejected: readonly { readonly id: string; readonly reason: string }[];
+}
+
+function macOwner(ctx: SiteContext, mac: string): string | null {
+  const normal = tryNormalizeMac(mac);
+  if (!normal) return null;
+  const row = ctx.db.prepare('SELECT computer_id FROM computer_macs WHERE mac = ?').get(normal) as { computer_id: string } | undefined;
+  return row?.computer_id ?? null;
+}
+
+function resolveComputer(ctx: SiteContext, m: StatusInput): Computer | string {
+  const id = m.computerId ?? (m.mac ? macOwner(ctx, m.mac) : null);
+  if (!id) return m.mac ? `no computer has MAC address ${m.mac}; register the machine first (POST /api/v1/register, R-17)` : 'computerId or mac is required';
+  const c = getDoc<Computer>(ctx.db, 'computers', id);
+  if (!c) return `no computer ${id}`;
+  if (c.unknownArchitecture !== null) return `${c.name} stands for machines that are not registered; register the machine first (POST /api/v1/register, R-17)`;
+  return c;
+}
+
+export function recordStatus(ctx: SiteContext, batch: readonly StatusInput[]): StatusResult {
+  let accepted = 0;
+  let duplicates = 0;
+  const rejected: { id: string; reason: string }[] = [];
+  const insert = ctx.db.prepare(
+    'INSERT INTO status_messages (id, at, computer_id, deployment_id, kind, doc) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+  );
+  const pxeStarts: { computerId: string; deploymentId: string }[] = [];
+  write(ctx, () => {
+    for (const m of batch) {
+      if (m.outputTail !== undefined && Buffer.byteLength(m.outputTail) > MAX_OUTPUT_TAIL_BYTES) {
+        rejected.push({ id: m.id, reason: `outputTail is longer than ${MAX_OUTPUT_TAIL_BYTES} bytes` });
+        continue;
+      }
+      const computer = resolveComputer(ctx, m);
+      if (typeof computer === 'string') {
+        rejected.push({ id: m.id, reason: computer });
+        continue;
+      }
+      const { mac: _mac, ...rest } = m;
+      const doc: StatusMessage = { ...rest, computerId: computer.id, receivedAt: ctx.now() };
+      const changes = insert.run(m.id, m.at, computer.id, m.deploymentId, m.kind, JSON.stringify(doc)).changes;
+      if (changes === 0) {
+        duplicates++;
+        continue;
+      }
+      accepted++;
+      if (m.kind === 'runStarted' && m.source === 'pxe') pxeStarts.push({ computerId: computer.id, deploymentId: m.deploymentId });
+    }
+  });
+  // R-19: only Required deployments are remembered; an Available one may be picked again.
+  for (const s of pxeStarts) {
+    const d = getDoc<Deployment>(ctx.db, 'deployments', s.deploymentId);
+    if (d?.purpose === 'required') recordRequiredPxeStart(ctx, s.computerId, s.deploymentId);
+  }
+  if (accepted > 0) ctx.log.debug({ accepted, duplicates, rejected: rejected.length }, 'status messages stored');
+  for (const r of rejected) ctx.log.warn({ id: r.id, reason: r.reason }, 'status message rejected');
+  return { accepted, duplicates, rejected };
+}
+
+const parse = (rows: { doc: string }[]): StatusMessage[] => rows.map((r) => JSON.parse(r.doc) as StatusMessage);
+
+export const messagesOfDeployment = (ctx: SiteContext, deploymentId: string): StatusMessage[] =>
+  parse(ctx.db.prepare('SELECT doc FROM status_messages WHERE deployment_id = ? ORDER BY seq').all(deploymentId) as { doc: string }[]);
+
+export const messagesOfComputer = (ctx: SiteContext, computerId: string): StatusMessage[] =>
+  parse(ctx.db.prepare('SELECT doc FROM status_messages WHERE computer_id = ? ORDER BY seq').all(computerId) as { doc: string }[]);
