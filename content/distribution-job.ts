@@ -22,6 +22,8 @@ export interface DistributionJob {
   readonly createdBy: string;
   /** What was asked for, for people reading the job later. */
   readonly summary: string;
+  /** Send again even where held, re-hashing what the point has (a repair). */
+  readonly redistribute: boolean;
   readonly state: JobState;
   readonly items: readonly JobItem[];
   readonly skipped: readonly Skipped[];
@@ -36,9 +38,9 @@ export interface JobProgress {
   readonly counts: Readonly<Record<ItemState, number>>;
 }
 
-export function newJob(id: string, createdAt: number, createdBy: string, summary: string, items: readonly PlanItem[], skipped: readonly Skipped[]): DistributionJob {
+export function newJob(id: string, createdAt: number, createdBy: string, summary: string, items: readonly PlanItem[], skipped: readonly Skipped[], redistribute = false): DistributionJob {
   const queued = items.map((i) => ({ ...i, state: 'queued' as const, reason: null, bytesDone: 0, startedAt: null, finishedAt: null }));
-  return { id, createdAt, createdBy, summary, state: queued.length ? 'queued' : 'completed', items: queued, skipped, finishedAt: queued.length ? null : createdAt };
+  return { id, createdAt, createdBy, summary, redistribute, state: queued.length ? 'queued' : 'completed', items: queued, skipped, finishedAt: queued.length ? null : createdAt };
 }
 
 const finished = (s: ItemState): boolean => s === 'installed' || s === 'failed';

@@ -25,6 +25,8 @@ import {
 
 const TMP_DIR = '.tmp';
 const READ_CHUNK = 1 << 20;
+/** Large puts start a datasync every this many bytes (see put). */
+const FLUSH_EVERY = 64 * 1024 * 1024;
 const FAN = /^[0-9a-f]{2}$/;
 /** Filesystems without hard links (some FUSE and SMB mounts) answer with one of these. */
 const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
@@ -81,6 +83,17 @@ export class FsContentStore implements ContentStore {
     }
   }
 
+  /** An open handle on a blob and its size, for callers that read it themselves (HTTP, see file-pump.ts). */
+  async openHandle(sha256: string): Promise<{ handle: FileHandle; size: number }> {
+    const handle = await this.#openBlob(sha256);
+    try {
+      return { handle, size: (await handle.stat()).size };
+    } catch (e) {
+      await handle.close();
+      throw e;
+    }
+  }
+
   async put(source: Readable, expected?: PutExpectation): Promise<PutResult> {
     checkExpectation(expected);
     // The pid in the name lets a later start tell a crashed writer's leftovers from a live one's.
@@ -90,6 +103,8 @@ export class FsContentStore implements ContentStore {
     try {
       const hash = createHash('sha256');
       let size = 0;
+      let flushedAt = 0;
+      let flushing: Promise<void> = Promise.resolve();
       for await (const chunk of source) {
         const bytes = toBytes(chunk);
         size += bytes.length;
@@ -99,7 +114,15 @@ export class FsContentStore implements ContentStore {
         const writing = writeAll(fh, bytes);
         hash.update(bytes);
         await writing;
+        // Flush to disk as we go, one flush at a time, so the final fsync waits for the tail only.
+        if (size - flushedAt >= FLUSH_EVERY) {
+          flushedAt = size;
+          await flushing;
+          flushing = fh.datasync();
+          flushing.catch(() => undefined); // awaited below
+        }
       }
+      await flushing;
       const sha256 = hash.digest('hex');
       checkFinal(sha256, size, expected);
       await fh.sync();

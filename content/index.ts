@@ -15,3 +15,4 @@ export * from './http-range.js';
 export * from './signed-url.js';
 export * from './prestage.js';
 export * from './prestage-import.js';
+export * from './file-pump.js';

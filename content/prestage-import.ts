@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
-import { ContentError } from './errors.js';
+import { ContentError, isContentError } from './errors.js';
 import type { ContentLibrary } from './library.js';
 import { validateContent, type NewContent } from './model.js';
 import { METADATA_ENTRY, PRESTAGE_FORMAT, type PrestageMetadata } from './prestage.js';
@@ -63,7 +63,8 @@ export async function readPrestaged(input: Readable, store: ContentStore): Promi
         const r = await store.put(Readable.from(entry), { sha256, size: want });
         if (r.stored) stored.push(sha256);
       } catch (e) {
-        throw corrupt(`blob ${sha256}: ${(e as Error).message}`, e);
+        const what = isContentError(e, 'hash-mismatch') ? 'hash mismatch: ' : isContentError(e, 'size-mismatch') ? 'size mismatch: ' : '';
+        throw corrupt(`blob ${sha256}: ${what}${(e as Error).message}`, e);
       }
     }
     await feed;

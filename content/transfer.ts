@@ -89,7 +89,8 @@ export async function copyBlobs(files: readonly Blob[], source: BlobSource, targ
 
 function describeCopyError(e: unknown, blob: Blob): unknown {
   if (isContentError(e, 'hash-mismatch') || isContentError(e, 'size-mismatch')) {
-    return new ContentError(e.code, `blob ${blob.sha256} (${blob.size} bytes) failed verification: ${e.message}`, { cause: e });
+    const what = e.code === 'hash-mismatch' ? 'hash mismatch' : 'size mismatch';
+    return new ContentError(e.code, `${what}: blob ${blob.sha256} (${blob.size} bytes) failed verification: ${e.message}`, { cause: e });
   }
   return e;
 }

@@ -18,6 +18,12 @@ import { detectAdvertiseAddress, startPxeRole, startTftpRole, type RoleStatus } 
 import { policyDecider } from './pxe/decide.js';
 import { RootedFileSource } from './tftp/file-source.js';
 import { openDatabase, type Db } from './store/db.js';
+import { FsContentStore } from '../content/fs-store.js';
+import { SqliteLibraryRecords } from './store/library-records.js';
+import { ensureLocalPoint } from './site/points.js';
+
+/** The site's single-instance content store (R-06); the local distribution point serves from it. */
+export const contentStoreRoot = (dataDir: string): string => path.join(dataDir, 'content', 'store');
 
 export interface Service {
   readonly app: FastifyInstance;
@@ -32,9 +38,18 @@ export function openSite(config: Config, log: Logger, now: () => number = Date.n
   const dbFile = path.join(config.dataDir, 'site.db');
   const db = openDatabase(dbFile);
   for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
-  const ctx: SiteContext = { db, siteCode: config.siteCode, now, log, snapshot: new SnapshotCache(db, config.siteCode) };
+  let store: FsContentStore;
+  try {
+    store = new FsContentStore(contentStoreRoot(config.dataDir));
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  const library = { store, records: new SqliteLibraryRecords(db, now) };
+  const ctx: SiteContext = { db, siteCode: config.siteCode, now, log, snapshot: new SnapshotCache(db, config.siteCode), library };
   ensureBuiltInComputers(ctx);
   ensureBuiltInCollections(ctx);
+  ensureLocalPoint(ctx);
   return { db, ctx };
 }
 

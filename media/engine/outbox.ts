@@ -31,7 +31,7 @@ export class Outbox {
   }
 
   /** File names sort in the order messages were made, across restarts. */
-  add(message: { id: string }): void {
+  add(message: { readonly id: string } & Record<string, unknown>): void {
     const name = `${String(this.now()).padStart(15, '0')}-${String(process.pid).padStart(7, '0')}-${String(this.seq++).padStart(6, '0')}-${message.id}.json`;
     atomicWrite(path.join(this.dir, name), JSON.stringify(message));
   }

@@ -85,7 +85,7 @@ export class SiteClient {
     this.base = site.replace(/\/+$/, '');
   }
 
-  async request<T>(method: string, path: string, opts: { query?: Query; body?: unknown } = {}): Promise<T> {
+  async request<T>(method: string, path: string, opts: { query?: Query; body?: unknown; timeoutMs?: number } = {}): Promise<T> {
     const url = new URL(`${this.base}${path}`);
     for (const [k, v] of Object.entries(opts.query ?? {})) {
       if (v === undefined) continue;
@@ -95,13 +95,13 @@ export class SiteClient {
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {
-      res = await fetch(url, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}), signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await fetch(url, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}), signal: AbortSignal.timeout(opts.timeoutMs ?? this.timeoutMs) });
     } catch (e) {
       const cause = (e as { cause?: { code?: string } }).cause;
       throw new SiteUnreachable(`cannot reach the site at ${this.base} (${cause?.code ?? (e as Error).message})`);
     }
     const text = await res.text();
-    let body: unknown = null;
+    let body: unknown;
     try {
       body = text ? JSON.parse(text) : null;
     } catch {
@@ -125,7 +125,13 @@ export class SiteClient {
     return this.request('POST', '/api/v1/register', { body });
   }
 
+  /** A content version's files and a package's programs, which the policy's content section names by hash only. */
+  contentManifest(id: string, version: number): Promise<{ files: { path: string; sha256: string; size: number }[]; programs?: { name: string; commandLine: string }[] }> {
+    return this.request('GET', `/api/v1/client-content/${encodeURIComponent(id)}/${version}`);
+  }
+
+  /** Short time-out: a site that swallows packets must not hold up every step that reports. */
   postStatus(messages: readonly unknown[]): Promise<StatusAnswer> {
-    return this.request('POST', '/api/v1/status', { body: { messages } });
+    return this.request('POST', '/api/v1/status', { body: { messages }, timeoutMs: 5000 });
   }
 }

@@ -64,6 +64,10 @@ function bootCommands(ctx: ScriptContext, choice: ScriptChoice): string[] {
       ...ctx.identity.macAddresses.map((m) => `osdeploy.mac=${m}`),
       ...(ctx.identity.smbiosUuid ? [`osdeploy.uuid=${ctx.identity.smbiosUuid}`] : []),
       `osdeploy.arch=${ctx.identity.architecture}`,
+      // A UEFI kernel started by iPXE finds its initrds only through the EFI stub's `initrd=`
+      // argument naming each loaded image (iPXE names an image after its URL's last segment);
+      // BIOS kernels ignore it.
+      ...b.initrds.map((i) => `initrd=${safePath(i).split('/').pop()!}`),
     ].filter(Boolean);
     return [
       `kernel ${base}${safePath(b.kernel)} ${args.join(' ')}`,

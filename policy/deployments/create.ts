@@ -190,10 +190,12 @@ export function createDeployment(input: unknown, ctx: DeploymentContext): Deploy
 function combinationRefusal(d: Deployment, ctx: DeploymentContext): DeploymentDecision | null {
   const refuse = (rule: string, ...reasons: string[]): DeploymentDecision => ({ kind: 'refused', rule, reasons });
   const ts = ctx.taskSequence;
-  const refs = checkReferences(ts, ctx.content);
-  if (!refs.ok) return refuse('R-04', ...refs.problems.map((p) => `${p.via}: ${p.reason}`));
+  // R-28 first: a stripped password that is required would otherwise surface as an R-04 step
+  // problem, and "give the passwords again" is what the administrator must do.
   if (ts.strippedSecrets.length > 0)
     return refuse('R-28', `task sequence ${ts.name} needs passwords that an import stripped: ${ts.strippedSecrets.join(', ')}`);
+  const refs = checkReferences(ts, ctx.content);
+  if (!refs.ok) return refuse('R-04', ...refs.problems.map((p) => `${p.via}: ${p.reason}`));
   if (d.purpose === 'required' && d.assignments.length === 0) return refuse('R-13', 'a Required deployment needs at least one assignment schedule');
   if (d.purpose === 'available' && d.assignments.length > 0) return refuse('R-13', 'assignment schedules apply only to Required deployments');
   if (d.sendWakeUpPackets && d.purpose !== 'required') return refuse('R-11', 'wake-up packets can be sent only for Required deployments');

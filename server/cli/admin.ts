@@ -8,8 +8,11 @@ import { registerCollections } from './commands/collections.js';
 import { registerComputers } from './commands/computers.js';
 import { registerContent } from './commands/content.js';
 import { registerDeployments } from './commands/deployments.js';
+import { registerPoints } from './commands/points.js';
 import { registerFolders } from './commands/folders.js';
+import { registerMedia } from './commands/media.js';
 import { registerSettings } from './commands/settings.js';
+import { registerStatus } from './commands/status.js';
 import { registerTaskSequences } from './commands/task-sequences.js';
 import { registerTokens } from './commands/tokens.js';
 
@@ -19,8 +22,12 @@ export function registerAdminCommands(program: Command): void {
   registerTaskSequences(program);
   registerFolders(program);
   registerContent(program);
+  registerPoints(program);
   registerDeployments(program);
+  // After computers and deployments: adds verbs to those nouns.
+  registerStatus(program);
   registerSettings(program);
   registerTokens(program);
+  registerMedia(program);
   registerAudit(program);
 }

@@ -62,6 +62,29 @@ export class ApiClient {
   patch = <T = unknown>(path: string, body: unknown): Promise<T> => this.request<T>('PATCH', path, { body });
   delete = (path: string): Promise<unknown> => this.request('DELETE', path, {});
 
+  /**
+   * The raw response of a request whose body is not JSON (a prestaged file download, an upload
+   * stream). A non-2xx answer still becomes an ApiError.
+   */
+  async raw(method: string, path: string, body?: { data: unknown; contentType: string }): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (body) headers['content-type'] = body.contentType;
+    const payload = body ? (typeof body.data === 'string' ? body.data : body.data instanceof Uint8Array || isStream(body.data) ? body.data : JSON.stringify(body.data)) : undefined;
+    let res: Response;
+    try {
+      // duplex 'half' is what fetch needs to send a stream body.
+      res = await fetch(`${this.base}/api/v1${path}`, { method, headers, ...(payload === undefined ? {} : { body: payload as RequestInit['body'], duplex: 'half' }) } as RequestInit);
+    } catch (e) {
+      throw new ConnectionError(this.base, causeCode(e));
+    }
+    if (!res.ok) {
+      const text = await res.text();
+      throw new ApiError(res.status, errorBody(res.status, parse(text), text));
+    }
+    return res;
+  }
+
   async request<T = unknown>(method: string, path: string, opts: RequestOptions): Promise<T> {
     const url = new URL(`${this.base}/api/v1${path}`);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
@@ -84,6 +107,8 @@ export class ApiClient {
     return parsed as T;
   }
 }
+
+const isStream = (v: unknown): boolean => typeof (v as { getReader?: unknown } | null)?.getReader === 'function';
 
 function causeCode(e: unknown): string {
   const cause = (e as { cause?: { code?: unknown; message?: unknown } }).cause;

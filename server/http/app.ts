@@ -7,10 +7,19 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { SiteContext } from '../site/context.js';
+import { DistributionService } from '../site/distribution.js';
 import { installAuth } from './auth.js';
 import { installErrorHandler } from './errors.js';
 import { registerApiRoutes } from './routes/api/index.js';
 import { bootRoutes, type BootFiles } from './routes/boot.js';
+import { contentRoutes } from './routes/content.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Distribution jobs of this service (tests wait on `distribution.runner.idle()`). */
+    distribution: DistributionService;
+  }
+}
 
 export interface AppDeps {
   readonly ctx: SiteContext;
@@ -21,6 +30,10 @@ export interface AppDeps {
   readonly bootFiles: BootFiles;
   /** State of the boot roles for /healthz. */
   readonly roles?: () => readonly { role: string; state: string; detail: string }[];
+  /** Runs distribution jobs; made here (and closed with the app) unless given. */
+  readonly distribution?: DistributionService;
+  /** How the site reaches remote distribution points (tests may wrap it). */
+  readonly fetch?: typeof fetch;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -33,6 +46,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   installErrorHandler(app);
+  const distribution = deps.distribution ?? new DistributionService(deps.ctx, { publicUrl: deps.publicUrl, log: deps.log.child({ svc: 'distribution' }), ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  app.decorate('distribution', distribution);
+  // Transfers stop before the database closes: main.ts closes the app first.
+  if (!deps.distribution) app.addHook('onClose', async () => distribution.close());
   // CSV import bodies.
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
@@ -47,11 +64,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async () => ({ status: 'ok', site: deps.ctx.siteCode, roles: deps.roles?.() ?? [] }));
   await bootRoutes(app, deps.ctx, deps.bootFiles, deps.publicUrl);
+  await contentRoutes(app, deps.ctx);
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
   await app.register(async (api) => {
     installAuth(api, deps.ctx);
-    await registerApiRoutes(api, deps);
+    await registerApiRoutes(api, { ...deps, distribution });
   }, { prefix: '/api/v1' });
 
   return app;

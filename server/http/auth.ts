@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SiteContext } from '../site/context.js';
-import { verifyToken, type Role, type TokenInfo } from '../site/tokens.js';
+import { expiredReason, verifyToken, type Role, type TokenInfo } from '../site/tokens.js';
 import { HttpError } from './errors.js';
 
 declare module 'fastify' {
@@ -32,6 +32,8 @@ export function installAuth(app: FastifyInstance, ctx: SiteContext): void {
     if (!match) throw new HttpError(401, 'unauthenticated', 'a bearer token is required (Authorization: Bearer <token>)');
     const principal = verifyToken(ctx, match[1]!);
     if (!principal) throw new HttpError(401, 'unauthenticated', 'the token is unknown or revoked');
+    const expired = expiredReason(principal, ctx.now());
+    if (expired) throw new HttpError(401, principal.mediaId ? 'media-expired' : 'token-expired', expired);
     const roles = config?.roles ?? (request.method === 'GET' || request.method === 'HEAD' ? READ_ROLES : ADMIN);
     if (!roles.includes(principal.role)) throw new HttpError(403, 'forbidden', `the ${principal.role} role may not ${request.method} ${request.routeOptions.url ?? request.url}`);
     request.principal = principal;

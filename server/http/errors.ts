@@ -3,9 +3,20 @@
  * naming the field; a 500 is only ever our own bug, logged with its stack.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { ContentError, type ContentErrorCode } from '../../content/errors.js';
 import { PolicyError, type PolicyErrorCode } from '../../policy/errors.js';
 
 const STATUS: Record<PolicyErrorCode, number> = { invalid: 400, 'not-found': 404, conflict: 409, refused: 422 };
+const CONTENT_STATUS: Record<ContentErrorCode, number> = {
+  'not-found': 404,
+  'hash-mismatch': 422,
+  'size-mismatch': 422,
+  'hostile-path': 400,
+  'range-not-satisfiable': 416,
+  corrupt: 422,
+  exists: 409,
+  invalid: 400,
+};
 
 export interface ErrorBody {
   readonly error: string;
@@ -26,7 +37,8 @@ export class HttpError extends Error {
 }
 
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError | PolicyError | HttpError, request, reply) => {
+  app.setErrorHandler((err: FastifyError | PolicyError | HttpError | ContentError, request, reply) => {
+    if (err instanceof ContentError) return reply.status(CONTENT_STATUS[err.code]).send({ error: err.code, message: err.message });
     if (err instanceof PolicyError) {
       const body: ErrorBody = { error: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), ...(err.rule ? { rule: err.rule } : {}) };
       return reply.status(STATUS[err.code]).send(body);

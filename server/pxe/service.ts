@@ -42,7 +42,11 @@ export interface PxeServiceOptions {
   /** R-18/R-19: may this machine boot? `answer: false` keeps us silent. */
   decide(facts: PxeFacts): Promise<PxeDecision>;
   /** Read for every packet, so a settings change applies at once. */
-  settings(): { readonly enabled: boolean; readonly responseDelaySeconds: number; readonly bootFiles?: Partial<BootFileNames> };
+  settings(): {
+    readonly enabled: boolean;
+    readonly responseDelaySeconds: number;
+    readonly bootFiles?: Partial<BootFileNames>;
+  };
   readonly log: PxeLogger;
   /** Where broadcast replies go: port 68 and 255.255.255.255 unless a test or multi-homed host says otherwise. */
   readonly clientPort?: number;
@@ -152,10 +156,18 @@ class Loop {
     this.pending.add(handle);
   }
 
+  /** Set when a socket bound to the advertise address exists: broadcast replies leave through it. */
+  broadcastSocket: dgram.Socket | null = null;
+
   private send(socket: dgram.Socket, o: Reply, plog: PxeLogger): void {
     if (this.closed) return;
     const to = `${o.target.address}:${o.target.port}`;
-    socket.send(o.bytes, o.target.port, o.target.address, (err) => {
+    // A limited broadcast (255.255.255.255) from a wildcard-bound socket needs a default route
+    // on Linux (else ENETUNREACH); from a socket bound to an interface address it leaves through
+    // that interface. Firmware with no address yet accepts only the limited broadcast (EDK2
+    // ignores a subnet-directed one), so that is what we must send.
+    const from = o.target.broadcast && this.broadcastSocket ? this.broadcastSocket : socket;
+    from.send(o.bytes, o.target.port, o.target.address, (err) => {
       if (err) {
         this.stats.errors++;
         plog.warn({ err, to }, 'pxe: send failed');
@@ -187,6 +199,25 @@ async function bindBoth(o: PxeServiceOptions, host: string): Promise<{ dhcp: dgr
   }
 }
 
+/**
+ * A second DHCP socket bound to the advertise address (SO_REUSEADDR beside the wildcard one), so
+ * broadcast replies have an interface to leave by. Skipped when we are bound to one address
+ * already, when a test injects sockets, or when the address is not local (logged; replies then
+ * need a default route).
+ */
+async function bindBroadcastSocket(o: PxeServiceOptions, host: string, port: number, log: PxeLogger): Promise<dgram.Socket | null> {
+  if (host !== '0.0.0.0' || o.createSocket || o.broadcastAddress || o.advertiseAddress.startsWith('127.')) return null;
+  const socket = defaultSocket();
+  try {
+    await bindSocket(socket, 'dhcp', o.advertiseAddress, port);
+    socket.setBroadcast(true);
+    return socket;
+  } catch (e) {
+    log.warn({ err: (e as Error).message, advertise: o.advertiseAddress }, 'pxe: cannot bind the advertise address; broadcast replies need a default route');
+    return null;
+  }
+}
+
 const closeSocket = (s: dgram.Socket) => new Promise<void>((resolve) => s.close(() => resolve()));
 
 export async function startPxeService(options: PxeServiceOptions): Promise<PxeService> {
@@ -196,6 +227,12 @@ export async function startPxeService(options: PxeServiceOptions): Promise<PxeSe
   const loop = new Loop(options, log, options.timers ?? defaultTimers);
   loop.listen(dhcp, 'dhcp');
   loop.listen(pxe, 'pxe');
+  const bcast = await bindBroadcastSocket(options, host, dhcp.address().port, log);
+  if (bcast) {
+    // Unicast to the advertise address (relay agents) now lands on this more specific socket.
+    loop.listen(bcast, 'dhcp');
+    loop.broadcastSocket = bcast;
+  }
   const ports = { dhcp: dhcp.address().port, pxe: pxe.address().port };
   log.info({ host, dhcpPort: ports.dhcp, pxePort: ports.pxe, advertise: options.advertiseAddress }, 'pxe: proxyDHCP listening');
   let closing: Promise<void> | null = null;
@@ -205,7 +242,7 @@ export async function startPxeService(options: PxeServiceOptions): Promise<PxeSe
     close() {
       closing ??= (async () => {
         loop.stop();
-        await Promise.all([closeSocket(dhcp), closeSocket(pxe)]);
+        await Promise.all([closeSocket(dhcp), closeSocket(pxe), ...(bcast ? [closeSocket(bcast)] : [])]);
       })();
       return closing;
     },

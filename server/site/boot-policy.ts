@@ -11,6 +11,7 @@ import { resolveBoot, type BootDecision, type BootFacts, type BootIdentity, type
 import { variablesFor } from '../../policy/site.js';
 import type { SiteContext } from './context.js';
 import { taskSequencePolicy } from './run-policy.js';
+import { contentPolicy } from './content-policy.js';
 
 export interface BootQuery {
   readonly mac?: string | readonly string[];
@@ -38,7 +39,9 @@ export function factsFromQuery(q: BootQuery): BootFacts & { uefi: boolean; media
   if (macs.length > 32) throw invalid('at most 32 MAC addresses', 'mac');
   const macAddresses = macs.map((m) => asQueryField('mac', () => normalizeMac(m)));
   const uuid = q.uuid;
-  const smbiosUuid = uuid ? asQueryField('uuid', () => normalizeUuid(uuid)) : null;
+  // Cheap boards report all-zero or all-FF UUIDs (iPXE passes them on as `${uuid}`): no identity, not an error.
+  const placeholder = uuid !== undefined && /^[{]?([0-]+|[fF-]+)[}]?$/.test(uuid);
+  const smbiosUuid = uuid && !placeholder ? asQueryField('uuid', () => normalizeUuid(uuid)) : null;
   if (macAddresses.length === 0 && !smbiosUuid) throw invalid('a boot needs mac or uuid', 'mac');
   const source = q.source ?? 'pxe';
   if (source !== 'pxe' && source !== 'media') throw invalid('source must be pxe or media', 'source');
@@ -90,5 +93,7 @@ export function bootPolicy(ctx: SiteContext, facts: ReturnType<typeof factsFromQ
   });
   // The engine needs the tree it runs (R-29); step secrets only for the client role, like hidden values.
   const taskSequence = taskSequencePolicy(decision.taskSequence, revealHidden);
-  return { kind: decision.kind, why: decision.why, identity: identityView(decision.identity), ...offerView(decision), variables, builtIns, taskSequence };
+  // Where each referenced package comes from, per the deployment's content options (R-16).
+  const content = contentPolicy(ctx, decision.deployment, decision.taskSequence, siteAddress, revealHidden);
+  return { kind: decision.kind, why: decision.why, identity: identityView(decision.identity), ...offerView(decision), variables, builtIns, taskSequence, content };
 }

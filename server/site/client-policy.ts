@@ -8,6 +8,7 @@ import { invalid, notFound } from '../../policy/errors.js';
 import { resolveClient, type ClientOffer } from '../../policy/resolve-client.js';
 import { variablesFor } from '../../policy/site.js';
 import { runHistory, runsOf } from '../../policy/status.js';
+import { contentPolicy } from './content-policy.js';
 import type { SiteContext } from './context.js';
 import { taskSequencePolicy } from './run-policy.js';
 import { messagesOfComputer } from './status.js';
@@ -51,6 +52,8 @@ export function clientPolicy(ctx: SiteContext, q: ClientPolicyQuery, revealHidde
       taskSequence: o.taskSequence,
     }),
     taskSequence: taskSequencePolicy(o.taskSequence, revealHidden),
+    // The same content section a booted machine gets: points, versions, manifest hashes.
+    content: contentPolicy(ctx, o.deployment, o.taskSequence, siteAddress, revealHidden),
   });
   return {
     computerId: computer.id,

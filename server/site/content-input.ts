@@ -43,15 +43,14 @@ const ONLY: Partial<Record<keyof ContentInput, readonly ContentKind[]>> = {
 export function toContent(id: string, input: ContentInput, base?: ContentObject, lenient = false): NewContent & { versions?: ContentObject['versions'] } {
   if (!CONTENT_KINDS.includes(input.kind)) throw invalid(`kind must be one of ${CONTENT_KINDS.join(', ')}`, 'kind');
   const kind = input.kind;
+  if (!lenient) {
+    for (const [field, kinds] of Object.entries(ONLY)) {
+      if (input[field as keyof ContentInput] !== undefined && !kinds.includes(kind)) throw invalid(`${field} does not apply to a ${kind}`, field);
+    }
+  }
   const pick = <K extends keyof ContentInput>(field: K): ContentInput[K] | undefined => {
     const v = input[field];
-    if (v === undefined || (Array.isArray(v) && v.length === 0 && lenient)) return undefined;
-    const kinds = ONLY[field];
-    if (kinds && !kinds.includes(kind)) {
-      if (lenient) return undefined;
-      throw invalid(`${field} does not apply to a ${kind}`, field);
-    }
-    return v;
+    return v === undefined || (Array.isArray(v) && v.length === 0 && lenient) ? undefined : v;
   };
   const old = (base ?? {}) as Partial<Record<string, unknown>>;
   const keep = <T>(field: keyof ContentInput, fallback: T): T => (pick(field) ?? (old[field] as T | undefined) ?? fallback) as T;

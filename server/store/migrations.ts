@@ -4,10 +4,16 @@
  * Policy objects are stored whole as JSON (`doc`) beside the columns that queries and
  * uniqueness need; the policy layer validates every document before it is written.
  */
+import type Database from 'better-sqlite3';
+import { contentInfoOf } from '../../content/model.js';
+import { contentFromInfo } from '../site/content-input.js';
+
 export interface Migration {
   readonly version: number;
   readonly name: string;
   readonly sql: string;
+  /** Data changes SQL cannot express portably (JSON document reshaping), run after `sql` in the same transaction. */
+  readonly up?: (db: Database.Database) => void;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -107,6 +113,100 @@ CREATE TABLE status_messages (
 );
 CREATE INDEX status_messages_computer ON status_messages (computer_id, seq);
 CREATE INDEX status_messages_deployment ON status_messages (deployment_id, seq);
+`,
+  },
+  {
+    version: 2,
+    name: 'content library and distribution points',
+    // `content.doc` becomes the whole ContentObject (versions and file lists); `info` keeps the
+    // small ContentInfo policy reads on every boot, so it never parses file lists.
+    sql: `
+ALTER TABLE content ADD COLUMN info TEXT;
+ALTER TABLE content ADD COLUMN current_version INTEGER;
+ALTER TABLE content ADD COLUMN updated_at BIGINT;
+
+CREATE TABLE distribution_points (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  url TEXT,
+  secret TEXT,
+  doc TEXT NOT NULL
+);
+
+CREATE TABLE distribution_point_groups (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  doc TEXT NOT NULL
+);
+
+CREATE TABLE point_content (
+  point_id TEXT NOT NULL REFERENCES distribution_points (id) ON DELETE CASCADE,
+  content_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  manifest_sha256 TEXT NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT,
+  job_id TEXT,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (point_id, content_id, version)
+);
+CREATE INDEX point_content_content ON point_content (content_id, state);
+
+CREATE TABLE distribution_jobs (
+  id TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  doc TEXT NOT NULL
+);
+CREATE INDEX distribution_jobs_created ON distribution_jobs (created_at);
+`,
+    up: (db) => {
+      const rows = db.prepare('SELECT id, doc FROM content').all() as { id: string; doc: string }[];
+      const update = db.prepare('UPDATE content SET doc = ?, info = ?, current_version = NULL, updated_at = 0 WHERE id = ?');
+      for (const r of rows) {
+        const object = contentFromInfo(JSON.parse(r.doc) as Record<string, unknown>);
+        update.run(JSON.stringify(object), JSON.stringify(contentInfoOf(object)), r.id);
+      }
+    },
+  },
+  {
+    version: 3,
+    name: 'task sequence import links',
+    // R-28: which local object an imported one became (or was linked to), by the exporting
+    // site's code and id, so importing the same file again proposes Ignore Duplicate.
+    sql: `
+CREATE TABLE import_links (
+  origin_site TEXT NOT NULL,
+  origin_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  local_id TEXT NOT NULL,
+  imported_at BIGINT NOT NULL,
+  PRIMARY KEY (origin_site, origin_id)
+);
+CREATE INDEX import_links_local ON import_links (local_id);
+`,
+  },
+  {
+    version: 4,
+    name: 'boot media and token expiry',
+    // R-25: media records, and tokens that expire with the media they were made for (a
+    // request with an expired media token is answered 401 "media expired").
+    sql: `
+ALTER TABLE tokens ADD COLUMN expires_at BIGINT;
+ALTER TABLE tokens ADD COLUMN media_id TEXT;
+
+CREATE TABLE media (
+  id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  format TEXT NOT NULL,
+  state TEXT NOT NULL,
+  token_id TEXT,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT,
+  doc TEXT NOT NULL
+);
+CREATE INDEX media_created ON media (created_at);
 `,
   },
 ];

@@ -4,7 +4,8 @@
  * reorder datagrams).
  */
 import dgram from 'node:dgram';
-import type { AddressInfo } from 'node:net';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP, type AddressInfo } from 'node:net';
 
 export interface Clock {
   now(): number;
@@ -25,6 +26,11 @@ export interface RemoteInfo {
   size?: number;
 }
 
+/** `address:port` for logs, with IPv6 addresses in brackets (`[::1]:69`). */
+export function endpoint(r: { address: string; port: number }): string {
+  return r.address.includes(':') ? `[${r.address}]:${r.port}` : `${r.address}:${r.port}`;
+}
+
 /** The part of `dgram.Socket` the service uses; a real socket satisfies it as is. */
 export interface UdpSocket {
   bind(port: number, address: string, callback: () => void): unknown;
@@ -40,7 +46,26 @@ export interface UdpSocket {
 export type SocketType = 'udp4' | 'udp6';
 export type CreateSocket = (type: SocketType) => UdpSocket;
 
-export const createUdpSocket: CreateSocket = (type) => dgram.createSocket({ type });
+/**
+ * dgram resolves the destination of every `send` through `lookup`, and the default (dns.lookup)
+ * defers even an IP literal to the next tick. Every address the service sends to came from a
+ * received packet, so literals are answered at once (the last one remembered, since a transfer
+ * socket talks to one client); anything else still goes to DNS.
+ */
+function literalLookup(): (address: string, family: unknown, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void) => void {
+  let last = '';
+  let lastFamily = 0;
+  return (address, family, callback) => {
+    if (address !== last) {
+      lastFamily = isIP(address);
+      last = lastFamily === 0 ? '' : address;
+    }
+    if (lastFamily !== 0) callback(null, address, lastFamily);
+    else dnsLookup(address, family as number, callback);
+  };
+}
+
+export const createUdpSocket: CreateSocket = (type) => dgram.createSocket({ type, lookup: literalLookup() as unknown as dgram.SocketOptions['lookup'] });
 
 /** Binds `socket` to `host:port`, rejecting on a bind error instead of emitting it. */
 export function bindSocket(socket: UdpSocket, port: number, host: string): Promise<void> {

@@ -12,6 +12,13 @@ export interface NegotiationLimits {
   maxBlksize: number;
   /** Largest window we grant (RFC 7440 allows up to 65535). */
   maxWindowsize: number;
+  /**
+   * Largest window in payload bytes (windowsize × blksize). A window arrives as one burst and must
+   * fit the client's receive buffer (212,992 bytes by default on Linux, counting per-datagram
+   * overhead; far less in boot firmware), or its tail is dropped every time and each window waits
+   * out a retransmission timeout.
+   */
+  maxWindowBytes: number;
   /** Retransmission timeout when the client does not ask for one. */
   defaultTimeoutMs: number;
 }
@@ -70,6 +77,11 @@ export function negotiate(requested: ReadonlyMap<string, string>, size: number, 
       default:
         break;
     }
+  }
+  if (out.oack.has('windowsize')) {
+    // RFC 7440 §2 lets the server answer a smaller window; keep the burst within the byte budget.
+    out.windowsize = Math.max(1, Math.min(out.windowsize, Math.floor(limits.maxWindowBytes / out.blksize)));
+    out.oack.set('windowsize', String(out.windowsize));
   }
   return out;
 }

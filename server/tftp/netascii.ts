@@ -28,6 +28,7 @@ async function convert(file: OpenFile, from: Checkpoint, sink: (bytes: Buffer, a
   const input = Buffer.allocUnsafe(CHUNK);
   const output = Buffer.allocUnsafe(CHUNK * 2 + 1);
   for (;;) {
+    const start = { ...at };
     let n = 0;
     if (at.owed >= 0) output[n++] = at.owed;
     at.owed = -1;
@@ -42,7 +43,6 @@ async function convert(file: OpenFile, from: Checkpoint, sink: (bytes: Buffer, a
         output[n++] = 0;
       } else output[n++] = b;
     }
-    const start = { ...at };
     at.src += got;
     at.out += n;
     if (n > 0 && !sink(output.subarray(0, n), start)) return at;

@@ -11,16 +11,16 @@ import type { Logger } from 'pino';
 import { WireError } from '../wire/bytes.js';
 import { decodeTftp, encodeTftp, MAX_BLKSIZE, Opcode, TftpErrorCode, type RequestPacket } from '../wire/tftp/index.js';
 import { PathRefusedError, type BootFileSource, type OpenFile } from './file-source.js';
-import { bindSocket, createUdpSocket, systemClock, type Clock, type CreateSocket, type RemoteInfo, type SocketType, type UdpSocket } from './io.js';
+import { bindSocket, createUdpSocket, endpoint, systemClock, type Clock, type CreateSocket, type RemoteInfo, type SocketType, type UdpSocket } from './io.js';
 import { netasciiFile } from './netascii.js';
-import { negotiate } from './negotiate.js';
+import { negotiate, type NegotiationLimits } from './negotiate.js';
 import { TransferSession } from './session.js';
 import { ReadTransfer } from './transfer.js';
 
 export interface TftpServiceOptions {
   /** UDP port for requests (69 in production; 0 picks a free one). */
   port: number;
-  /** Address to bind the listening and the transfer sockets to. */
+  /** Address to bind the listening and the transfer sockets to ('::' or an IPv6 address → udp6). */
   host: string;
   source: BootFileSource;
   log: Logger;
@@ -29,6 +29,8 @@ export interface TftpServiceOptions {
   maxBlksize?: number;
   /** Largest windowsize granted (default 64). */
   maxWindowsize?: number;
+  /** Largest window in bytes, windowsize × blksize (default 64 KiB; see `NegotiationLimits`). */
+  maxWindowBytes?: number;
   /** Concurrent transfers before new requests get "server busy" (default 512). */
   maxTransfers?: number;
   /** First retransmission timeout when the client does not negotiate one (default 1000 ms). */
@@ -47,163 +49,219 @@ export interface TftpService {
   close(): Promise<void>;
 }
 
-/** Largest UDP payload minus the DATA header: what one datagram can carry. */
+/** Largest UDP payload on each family: what one DATA datagram can carry, header included. */
 const UDP_MAX_PAYLOAD: Record<SocketType, number> = { udp4: 65507, udp6: 65527 };
 const MIN_READ_CHUNK = 128 * 1024;
+/**
+ * Netascii is for text (configs, menus); converting it costs a pass over the file in JS, so a
+ * netascii read of a large file (a WIM, a kernel) is refused rather than letting any client make
+ * the service scan gigabytes.
+ */
+const MAX_NETASCII_BYTES = 16 * 1024 * 1024;
 const MAX_READ_CHUNK = 4 * 1024 * 1024;
 
 interface Slot {
   session: TransferSession | null;
   ended: Promise<void>;
-  end: () => void;
+  release: () => void;
 }
 
 export async function startTftpService(options: TftpServiceOptions): Promise<TftpService> {
-  const clock = options.clock ?? systemClock;
-  const createSocket = options.createSocket ?? createUdpSocket;
   const type: SocketType = options.host.includes(':') ? 'udp6' : 'udp4';
-  const maxTransfers = options.maxTransfers ?? 512;
-  const timeoutMs = options.timeoutMs ?? 1000;
-  const maxRetries = options.maxRetries ?? 5;
-  const limits = {
-    maxBlksize: Math.min(options.maxBlksize ?? MAX_BLKSIZE, MAX_BLKSIZE, UDP_MAX_PAYLOAD[type] - 4),
-    maxWindowsize: options.maxWindowsize ?? 64,
-    defaultTimeoutMs: timeoutMs,
-  };
-  const log = options.log.child({ svc: 'tftp' });
-  const slots = new Map<string, Slot>();
-  let closing = false;
-
-  const listener = createSocket(type);
+  const listener = (options.createSocket ?? createUdpSocket)(type);
   await bindSocket(listener, options.port, options.host);
-  const port = listener.address().port;
-  listener.on('error', (err) => log.warn({ err: err.message }, 'listening socket error'));
-  listener.on('message', (msg, rinfo) => {
-    try {
-      onRequest(msg, rinfo);
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'request handling failed');
-    }
-  });
-  log.info({ host: options.host, port }, 'tftp listening');
+  const server = new TftpServer(options, type, listener);
+  return { port: server.port, activeTransfers: () => server.active(), close: () => server.close() };
+}
 
-  function replyError(to: RemoteInfo, code: number, message: string): void {
-    listener.send(encodeTftp({ op: 'ERROR', code, message }), to.port, to.address, (err) => {
-      if (err) log.debug({ err: err.message }, 'error reply failed');
+class TftpServer {
+  readonly port: number;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly limits: NegotiationLimits;
+  private readonly slots = new Map<string, Slot>();
+  private closing = false;
+
+  constructor(
+    private readonly options: TftpServiceOptions,
+    private readonly type: SocketType,
+    private readonly listener: UdpSocket,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.limits = {
+      maxBlksize: Math.min(options.maxBlksize ?? MAX_BLKSIZE, MAX_BLKSIZE, UDP_MAX_PAYLOAD[type] - 4),
+      maxWindowsize: options.maxWindowsize ?? 64,
+      maxWindowBytes: options.maxWindowBytes ?? 64 * 1024,
+      defaultTimeoutMs: options.timeoutMs ?? 1000,
+    };
+    // A caller may already have handed us a `{svc:'tftp'}` child; binding it twice would repeat the key.
+    this.log = options.log.bindings().svc === 'tftp' ? options.log : options.log.child({ svc: 'tftp' });
+    this.port = listener.address().port;
+    listener.on('error', (err) => this.log.warn({ err: err.message }, 'listening socket error'));
+    listener.on('message', (msg, rinfo) => {
+      try {
+        this.onRequest(msg, rinfo);
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'request handling failed');
+      }
+    });
+    this.log.info({ host: options.host, port: this.port }, 'tftp listening');
+  }
+
+  active(): number {
+    return this.slots.size;
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await new Promise<void>((r) => this.listener.close(() => r()));
+    const waits = [...this.slots.values()].map((s) => {
+      s.session?.abort('server closing');
+      return s.ended;
+    });
+    await Promise.all(waits);
+    this.log.info('tftp stopped');
+  }
+
+  private replyError(to: RemoteInfo, code: number, message: string): void {
+    this.listener.send(encodeTftp({ op: 'ERROR', code, message }), to.port, to.address, (err) => {
+      if (err) this.log.debug({ err: err.message }, 'error reply failed');
     });
   }
 
-  function onRequest(msg: Buffer, rinfo: RemoteInfo): void {
-    if (closing) return;
+  private onRequest(msg: Buffer, rinfo: RemoteInfo): void {
+    if (this.closing || rinfo.port === 0) return; // port 0 cannot be answered (a spoofed or broken source)
     let packet;
     try {
       packet = decodeTftp(msg);
     } catch (err) {
       if (!(err instanceof WireError)) throw err;
-      const client = `${rinfo.address}:${rinfo.port}`;
-      log.debug({ client, code: err.code, err: err.message }, 'malformed packet');
+      this.log.debug({ client: endpoint(rinfo), code: err.code, err: err.message }, 'malformed packet');
       const opcode = msg.length >= 2 ? msg.readUInt16BE(0) : -1;
       if (opcode === Opcode.RRQ || opcode === Opcode.WRQ) {
         // RFC 2347 §2: problems with options are ERROR 8; everything else is an illegal operation.
-        const optionProblem = /option/.test(err.code);
-        replyError(rinfo, optionProblem ? TftpErrorCode.OPTION_REFUSED : TftpErrorCode.ILLEGAL_OPERATION, `malformed request: ${err.code}`);
+        const code = err.code.includes('option') ? TftpErrorCode.OPTION_REFUSED : TftpErrorCode.ILLEGAL_OPERATION;
+        this.replyError(rinfo, code, `malformed request: ${err.code}`);
       }
       return;
     }
     if (packet.op === 'WRQ') {
-      log.info({ client: `${rinfo.address}:${rinfo.port}`, file: packet.filename }, 'write request refused');
-      replyError(rinfo, TftpErrorCode.ACCESS_VIOLATION, 'read-only server');
+      this.log.info({ client: endpoint(rinfo), file: packet.filename }, 'write request refused');
+      this.replyError(rinfo, TftpErrorCode.ACCESS_VIOLATION, 'read-only server');
     } else if (packet.op === 'RRQ') {
-      void startTransfer(packet, rinfo);
+      void this.startTransfer(packet, rinfo);
     } else {
-      log.debug({ client: `${rinfo.address}:${rinfo.port}`, op: packet.op }, 'stray packet on the request port');
+      this.log.debug({ client: endpoint(rinfo), op: packet.op }, 'stray packet on the request port');
     }
   }
 
-  async function startTransfer(request: RequestPacket, rinfo: RemoteInfo): Promise<void> {
-    const key = `${rinfo.address}|${rinfo.port}`;
-    const tlog = log.child({ client: `${rinfo.address}:${rinfo.port}`, file: request.filename });
-    if (slots.has(key)) {
+  /** Reserves a slot for the client, or answers why not. */
+  private reserve(key: string, rinfo: RemoteInfo, tlog: Logger): Slot | null {
+    if (this.slots.has(key)) {
       // A retransmitted RRQ: the transfer already running answers it through its own timer.
       tlog.debug('duplicate request ignored');
-      return;
+      return null;
     }
-    if (slots.size >= maxTransfers) {
+    const maxTransfers = this.options.maxTransfers ?? 512;
+    if (this.slots.size >= maxTransfers) {
       tlog.warn({ maxTransfers }, 'too many transfers');
-      replyError(rinfo, TftpErrorCode.NOT_DEFINED, 'server busy, try again later');
-      return;
+      this.replyError(rinfo, TftpErrorCode.NOT_DEFINED, 'server busy, try again later');
+      return null;
     }
     let end = (): void => {};
-    const slot: Slot = { session: null, ended: new Promise((r) => (end = r)), end: () => end() };
-    slots.set(key, slot);
-    const release = (): void => {
-      slots.delete(key);
-      slot.end();
+    const ended = new Promise<void>((r) => (end = r));
+    const slot: Slot = {
+      session: null,
+      ended,
+      release: () => {
+        this.slots.delete(key);
+        end();
+      },
     };
+    this.slots.set(key, slot);
+    return slot;
+  }
+
+  private async startTransfer(request: RequestPacket, rinfo: RemoteInfo): Promise<void> {
+    const tlog = this.log.child({ client: endpoint(rinfo), file: request.filename });
+    const slot = this.reserve(`${rinfo.address}|${rinfo.port}`, rinfo, tlog);
+    if (!slot) return;
     let file: OpenFile | null = null;
     let socket: UdpSocket | null = null;
     try {
-      file = await openFile(request, rinfo, tlog);
-      if (file === null || closing) {
+      file = await this.openFile(request, rinfo, tlog);
+      if (file === null || this.closing) {
         await file?.close();
-        return release();
+        return slot.release();
       }
-      socket = createSocket(type);
-      await bindSocket(socket, 0, options.host);
-      if (closing) throw new Error('server closing');
-      const n = negotiate(request.options, file.size, limits);
-      const transfer = new ReadTransfer({
-        size: file.size,
-        blksize: n.blksize,
-        windowsize: n.windowsize,
-        timeoutMs: n.timeoutMs,
-        maxBackoffMs: Math.max(n.timeoutMs, 8 * timeoutMs),
-        maxRetries,
-        oack: n.oack,
-      });
-      const chunk = Math.min(Math.max(MIN_READ_CHUNK, n.blksize * n.windowsize), MAX_READ_CHUNK);
-      slot.session = new TransferSession({
-        socket,
-        client: { address: rinfo.address, port: rinfo.port },
-        file,
-        transfer,
-        clock,
-        log: tlog,
-        readChunkBytes: Math.ceil(chunk / n.blksize) * n.blksize,
-        onEnd: release,
-      });
-      tlog.debug({ mode: request.mode, size: file.size, blksize: n.blksize, windowsize: n.windowsize, oack: Object.fromEntries(n.oack) }, 'transfer started');
+      socket = (this.options.createSocket ?? createUdpSocket)(this.type);
+      await bindSocket(socket, 0, this.options.host);
+      if (this.closing) throw new Error('server closing');
+      slot.session = this.session(request, rinfo, file, socket, tlog, slot);
       slot.session.start();
     } catch (err) {
       tlog.warn({ err: (err as Error).message }, 'could not start the transfer');
-      replyError(rinfo, TftpErrorCode.NOT_DEFINED, 'server error');
+      this.replyError(rinfo, TftpErrorCode.NOT_DEFINED, 'server error');
       try {
         socket?.close();
       } catch {
         // never bound
       }
       await file?.close().catch(() => undefined);
-      release();
+      slot.release();
     }
   }
 
+  private session(request: RequestPacket, rinfo: RemoteInfo, file: OpenFile, socket: UdpSocket, tlog: Logger, slot: Slot): TransferSession {
+    const n = negotiate(request.options, file.size, this.limits);
+    const baseTimeout = this.limits.defaultTimeoutMs;
+    const transfer = new ReadTransfer({
+      size: file.size,
+      blksize: n.blksize,
+      windowsize: n.windowsize,
+      timeoutMs: n.timeoutMs,
+      maxBackoffMs: Math.max(n.timeoutMs, 8 * baseTimeout),
+      maxRetries: this.options.maxRetries ?? 5,
+      oack: n.oack,
+    });
+    const chunk = Math.min(Math.max(MIN_READ_CHUNK, n.blksize * n.windowsize), MAX_READ_CHUNK);
+    tlog.debug({ mode: request.mode, size: file.size, blksize: n.blksize, windowsize: n.windowsize, oack: Object.fromEntries(n.oack) }, 'transfer started');
+    return new TransferSession({
+      socket,
+      client: { address: rinfo.address, port: rinfo.port },
+      file,
+      transfer,
+      clock: this.clock,
+      log: tlog,
+      readChunkBlocks: Math.ceil(chunk / n.blksize),
+      onEnd: slot.release,
+    });
+  }
+
   /** The file to send (converted for netascii), or null after answering the client with an ERROR. */
-  async function openFile(request: RequestPacket, rinfo: RemoteInfo, tlog: Logger): Promise<OpenFile | null> {
+  private async openFile(request: RequestPacket, rinfo: RemoteInfo, tlog: Logger): Promise<OpenFile | null> {
     let file: OpenFile | null;
     try {
-      file = await options.source.open(request.filename);
+      file = await this.options.source.open(request.filename);
     } catch (err) {
       if (!(err instanceof PathRefusedError)) throw err;
       tlog.info({ reason: err.reason }, 'path refused');
-      replyError(rinfo, TftpErrorCode.ACCESS_VIOLATION, 'access violation');
+      this.replyError(rinfo, TftpErrorCode.ACCESS_VIOLATION, 'access violation');
       return null;
     }
     if (file === null) {
       tlog.info('file not found');
-      replyError(rinfo, TftpErrorCode.FILE_NOT_FOUND, 'file not found');
+      this.replyError(rinfo, TftpErrorCode.FILE_NOT_FOUND, 'file not found');
       return null;
     }
     if (request.mode === 'octet') return file;
+    if (file.size > MAX_NETASCII_BYTES) {
+      await file.close();
+      tlog.info({ size: file.size }, 'netascii refused for a large file');
+      this.replyError(rinfo, TftpErrorCode.NOT_DEFINED, 'netascii is limited to 16 MiB files; use octet (binary) mode');
+      return null;
+    }
     try {
       return await netasciiFile(file);
     } catch (err) {
@@ -211,20 +269,4 @@ export async function startTftpService(options: TftpServiceOptions): Promise<Tft
       throw err;
     }
   }
-
-  return {
-    port,
-    activeTransfers: () => slots.size,
-    async close() {
-      if (closing) return;
-      closing = true;
-      await new Promise<void>((r) => listener.close(() => r()));
-      const waits = [...slots.values()].map((s) => {
-        s.session?.abort('server closing');
-        return s.ended;
-      });
-      await Promise.all(waits);
-      log.info('tftp stopped');
-    },
-  };
 }

@@ -22,7 +22,7 @@ t.test('R-18 Linux boot image: kernel, initrd and the site address and identity 
   const s = renderIpxeScript(ctx, { kind: 'boot', choice: linux, why: 'required' });
   const kernel = s.split('\n').find((l) => l.startsWith('kernel '))!;
   t.ok(kernel.startsWith('kernel http://10.0.0.5:8080/boot/images/PS100001/vmlinuz console=ttyS0 quiet '));
-  for (const arg of ['osdeploy.site=http://10.0.0.5:8080', 'osdeploy.deployment=PS120001', 'osdeploy.mac=52:54:00:12:34:56', `osdeploy.uuid=${identity.smbiosUuid}`, 'osdeploy.arch=x64'])
+  for (const arg of ['initrd=initrd.img', 'osdeploy.site=http://10.0.0.5:8080', 'osdeploy.deployment=PS120001', 'osdeploy.mac=52:54:00:12:34:56', `osdeploy.uuid=${identity.smbiosUuid}`, 'osdeploy.arch=x64'])
     t.ok(kernel.includes(arg), arg);
   t.match(s, /\ninitrd http:\/\/10\.0\.0\.5:8080\/boot\/images\/PS100001\/initrd\.img\nboot\n/);
 });

@@ -9,7 +9,8 @@ import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, sta
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ContentFile, ContentItem, ContentPoint } from './policy.js';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { manifestHash, type ContentFile, type ContentItem, type ContentLocation, type Program } from './policy.js';
 
 export class ContentFetchError extends Error {}
 
@@ -21,10 +22,21 @@ export interface FetchResult {
   readonly sources: readonly string[];
 }
 
+export interface Manifest {
+  readonly files: readonly ContentFile[];
+  readonly programs: readonly Program[];
+}
+
 /** Owned by the engine (DESIGN.md lesson 5): content steps depend on this, tests fake it. */
 export interface ContentFetcher {
+  /** The version's files (verified against the policy's manifest hash) and a package's programs. */
+  manifest(item: ContentItem): Promise<Manifest>;
+  /** Every file of the version into `dest`, each verified by its hash. */
   fetch(item: ContentItem, dest: string): Promise<FetchResult>;
 }
+
+/** Where the manifest comes from when the policy does not carry the file list: the site. */
+export type ManifestSource = (id: string, version: number) => Promise<{ files: readonly ContentFile[]; programs?: readonly Program[] }>;
 
 /** A manifest path as a path under `dest`; anything that could escape is refused. */
 export function safeJoin(dest: string, rel: string): string {
@@ -50,49 +62,67 @@ async function present(target: string, f: ContentFile): Promise<boolean> {
   }
 }
 
-const fileUrl = (point: ContentPoint, item: ContentItem, f: ContentFile): string =>
-  `${point.url.replace(/\/+$/, '').replace(/\/content$/, '')}/content/${encodeURIComponent(item.id)}/${item.version}/${f.path.split('/').map(encodeURIComponent).join('/')}`;
+const fileUrl = (location: ContentLocation, f: ContentFile): string => `${location.url}${f.path.split('/').map(encodeURIComponent).join('/')}`;
 
 export class HttpContentFetcher implements ContentFetcher {
+  private readonly manifests = new Map<string, Manifest>();
+
   constructor(
-    private readonly points: readonly ContentPoint[],
     private readonly token: string,
+    private readonly manifestSource: ManifestSource | null,
     private readonly log: (line: string) => void = () => {},
     private readonly timeoutMs = 60_000,
   ) {}
 
+  async manifest(item: ContentItem): Promise<Manifest> {
+    const key = `${item.id}@${item.version}`;
+    const known = this.manifests.get(key);
+    if (known) return known;
+    let got: { files: readonly ContentFile[]; programs?: readonly Program[] };
+    if (item.files) got = { files: item.files, ...(item.programs ? { programs: item.programs } : {}) };
+    else if (this.manifestSource) got = await this.manifestSource(item.id, item.version);
+    else throw new ContentFetchError(`the file list of ${item.id} version ${item.version} is not known`);
+    // The policy names the manifest by hash: a list that does not hash to it is not trusted.
+    if (item.manifestSha256 && manifestHash(got.files) !== item.manifestSha256)
+      throw new ContentFetchError(`the file list of ${item.id} version ${item.version} does not match its manifest hash ${item.manifestSha256}`);
+    const m: Manifest = { files: got.files, programs: item.programs ?? got.programs ?? [] };
+    this.manifests.set(key, m);
+    return m;
+  }
+
   async fetch(item: ContentItem, dest: string): Promise<FetchResult> {
-    if (this.points.length === 0) throw new ContentFetchError(`no distribution point is known for ${item.id}`);
+    if (item.locations.length === 0) throw new ContentFetchError(`no distribution point holds ${item.id} version ${item.version}`);
+    const { files } = await this.manifest(item);
     let bytes = 0;
     const sources: string[] = [];
-    for (const f of item.files) {
+    for (const f of files) {
       const target = safeJoin(dest, f.path);
       if (await present(target, f)) continue;
       mkdirSync(path.dirname(target), { recursive: true });
       const reasons: string[] = [];
       let ok = false;
-      for (const point of this.points) {
+      for (const location of item.locations) {
         const partial = `${target}.partial`;
+        const where = location.name ?? location.url;
         try {
-          bytes += await this.download(fileUrl(point, item, f), partial, f);
+          bytes += await this.download(fileUrl(location, f), location.token ?? this.token, partial, f);
           renameSync(partial, target);
-          sources.push(`${f.path} from ${point.name ?? point.url}`);
+          sources.push(`${f.path} from ${where}`);
           ok = true;
           break;
         } catch (e) {
           rmSync(partial, { force: true });
-          const reason = `${point.name ?? point.url}: ${(e as Error).message}`;
-          reasons.push(reason);
-          this.log(`content: ${item.id}/${f.path} ${reason}; trying the next point`);
+          reasons.push(`${where}: ${(e as Error).message}`);
+          this.log(`content: ${item.id}/${f.path} from ${where}: ${(e as Error).message}; trying the next point`);
         }
       }
       if (!ok) throw new ContentFetchError(`could not fetch ${item.id} version ${item.version} file ${f.path}: ${reasons.join('; ')}`);
     }
-    return { files: item.files.length, bytes, sources };
+    return { files: files.length, bytes, sources };
   }
 
-  private async download(url: string, partial: string, f: ContentFile): Promise<number> {
-    const res = await fetch(url, { headers: { authorization: `Bearer ${this.token}` }, signal: AbortSignal.timeout(this.timeoutMs) }).catch((e: unknown) => {
+  private async download(url: string, token: string, partial: string, f: ContentFile): Promise<number> {
+    const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(this.timeoutMs) }).catch((e: unknown) => {
       const cause = (e as { cause?: { code?: string } }).cause;
       throw new ContentFetchError(`unreachable (${cause?.code ?? (e as Error).message})`);
     });
@@ -109,7 +139,7 @@ export class HttpContentFetcher implements ContentFetcher {
         cb(null, chunk);
       },
     });
-    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), tap, createWriteStream(partial, { mode: 0o600 }));
+    await pipeline(Readable.fromWeb(res.body as WebReadableStream), tap, createWriteStream(partial));
     const got = hash.digest('hex');
     if (got !== f.sha256) throw new ContentFetchError(`hash mismatch (sha256 ${got}, expected ${f.sha256})`);
     if (f.size >= 0 && size !== f.size) throw new ContentFetchError(`size mismatch (${size} bytes, expected ${f.size})`);

@@ -1,82 +1,96 @@
 /**
- * What the engine needs to know about content (R-16): the points to fetch from, in order of
- * preference (the local point first, remote ones after when fallback is allowed), and for each
- * content object the version, its files with their hashes, and a package's programs.
+ * What the engine knows about content (R-16) from the policy's `content` section, which the
+ * content library writes (server/site/content-policy.ts): for each package its version, the
+ * hash of its manifest and its locations in order of preference (the local point first, remote
+ * points after when the deployment falls back to them), each the base URL of that version and,
+ * for a remote point, the token it wants.
  *
- * The boot policy's `content` section carries this (the content library owns its shape); this
- * reader accepts the documented shape and tolerates the obvious variants (a record keyed by id
- * instead of a list, a point given as a bare URL) so the two sides can evolve separately.
+ * The section does not carry the file list: the engine asks the site for the manifest and
+ * checks it against `manifestSha256` before trusting any file hash in it (content/model.ts's
+ * canonical manifest). A section that does carry `files` (or `programs`) is used as it is.
  */
+import { createHash } from 'node:crypto';
+
 export interface ContentFile {
   readonly path: string;
   readonly sha256: string;
   readonly size: number;
 }
 
+export interface ContentLocation {
+  /** The version's base URL: a file is at `<url><path>` (path segments percent-encoded). */
+  readonly url: string;
+  readonly name?: string;
+  /** For a remote point that wants its own token; else the engine's token. */
+  readonly token?: string;
+}
+
+export interface Program {
+  readonly name: string;
+  readonly commandLine: string;
+}
+
 export interface ContentItem {
   readonly id: string;
   readonly kind: string;
   readonly version: number;
-  readonly files: readonly ContentFile[];
-  readonly programs?: readonly { readonly name: string; readonly commandLine: string }[];
-}
-
-export interface ContentPoint {
-  /** The point's HTTP base, e.g. `http://dp1:8080`; files are at `<url>/content/<id>/<version>/<path>`. */
-  readonly url: string;
-  readonly name?: string;
+  readonly manifestSha256: string | null;
+  readonly locations: readonly ContentLocation[];
+  readonly files?: readonly ContentFile[];
+  readonly programs?: readonly Program[];
 }
 
 export interface ContentPolicy {
   readonly option: string;
-  readonly points: readonly ContentPoint[];
   readonly items: readonly ContentItem[];
 }
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-
-function point(x: unknown): ContentPoint | null {
-  if (typeof x === 'string') return { url: x };
-  if (!isObj(x)) return null;
-  const url = x.url ?? x.baseUrl ?? x.httpUrl;
-  return typeof url === 'string' ? { url, ...(typeof x.name === 'string' ? { name: x.name } : typeof x.id === 'string' ? { name: x.id } : {}) } : null;
-}
+const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined);
 
 function file(x: unknown): ContentFile | null {
   if (!isObj(x) || typeof x.path !== 'string' || typeof x.sha256 !== 'string') return null;
   return { path: x.path, sha256: x.sha256.toLowerCase(), size: typeof x.size === 'number' ? x.size : -1 };
 }
 
-function item(x: unknown, idFromKey?: string): ContentItem | null {
-  if (!isObj(x)) return null;
-  const id = typeof x.id === 'string' ? x.id : idFromKey;
-  const version = typeof x.version === 'number' ? x.version : isObj(x.version) && typeof x.version.version === 'number' ? x.version.version : null;
-  const filesRaw = Array.isArray(x.files) ? x.files : isObj(x.version) && Array.isArray(x.version.files) ? x.version.files : null;
-  if (!id || version === null || !filesRaw) return null;
-  const files = filesRaw.map(file).filter((f): f is ContentFile => f !== null);
-  const programs = Array.isArray(x.programs)
-    ? x.programs.filter((p): p is { name: string; commandLine: string } => isObj(p) && typeof p.name === 'string' && typeof p.commandLine === 'string')
-    : undefined;
-  return { id, kind: typeof x.kind === 'string' ? x.kind : 'package', version, files, ...(programs ? { programs } : {}) };
+function location(x: unknown): ContentLocation | null {
+  if (!isObj(x) || typeof x.url !== 'string') return null;
+  const name = str(x.pointId) ?? str(x.name);
+  const token = str(x.token);
+  return { url: x.url.endsWith('/') ? x.url : `${x.url}/`, ...(name ? { name } : {}), ...(token ? { token } : {}) };
 }
 
-/** Reads a `content` section; null when there is none (the engine then fails content steps clearly). */
-export function readContentPolicy(section: unknown): ContentPolicy | null {
-  if (!isObj(section)) return null;
-  const rawPoints = section.points ?? section.distributionPoints ?? [];
-  const points = (Array.isArray(rawPoints) ? rawPoints : []).map(point).filter((p): p is ContentPoint => p !== null);
-  const rawItems = section.items ?? section.content ?? section.packages ?? [];
-  const items = Array.isArray(rawItems)
-    ? rawItems.map((x) => item(x))
-    : isObj(rawItems)
-      ? Object.entries(rawItems).map(([k, v]) => item(v, k))
-      : [];
+function item(x: unknown): ContentItem | null {
+  if (!isObj(x) || typeof x.id !== 'string' || typeof x.version !== 'number') return null;
+  const locations = (Array.isArray(x.locations) ? x.locations : []).map(location).filter((l): l is ContentLocation => l !== null);
+  const files = Array.isArray(x.files) ? x.files.map(file).filter((f): f is ContentFile => f !== null) : undefined;
+  const programs = Array.isArray(x.programs) ? x.programs.filter((p): p is Program => isObj(p) && typeof p.name === 'string' && typeof p.commandLine === 'string') : undefined;
   return {
-    option: typeof section.option === 'string' ? section.option : 'downloadAsNeeded',
-    points,
-    items: items.filter((i): i is ContentItem => i !== null),
+    id: x.id,
+    kind: str(x.kind) ?? 'package',
+    version: x.version,
+    manifestSha256: str(x.manifestSha256)?.toLowerCase() ?? null,
+    locations,
+    ...(files ? { files } : {}),
+    ...(programs ? { programs } : {}),
   };
 }
 
+/** Reads a `content` section; null when there is none. A package no point holds (version null) is left out. */
+export function readContentPolicy(section: unknown): ContentPolicy | null {
+  if (!isObj(section)) return null;
+  const raw = Array.isArray(section.packages) ? section.packages : Array.isArray(section.items) ? section.items : [];
+  return { option: str(section.option) ?? 'downloadAsNeeded', items: raw.map(item).filter((i): i is ContentItem => i !== null) };
+}
+
 export const contentItem = (policy: ContentPolicy | null, id: string): ContentItem | undefined => policy?.items.find((i) => i.id === id);
+
+/**
+ * The manifest hash as the content library defines it: JSON of the files sorted by path in
+ * code-unit order, keys path, sha256, size, no whitespace.
+ */
+export function manifestHash(files: readonly ContentFile[]): string {
+  const sorted = files.map(({ path, sha256, size }) => ({ path, sha256, size })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
+}

@@ -1,12 +1,14 @@
 /**
  * `osdeploy ts …`: /api/v1/task-sequences — create by type (R-01), references (R-04), copy,
- * enable, disable, move, properties (R-05), and the step catalog (R-03). Editing is in ts-edit.ts.
+ * enable, disable, move, properties (R-05), and the step catalog (R-03). Editing is in ts-edit.ts,
+ * export and import (R-27, R-28) in ts-export.ts.
  */
 import type { Command } from 'commander';
 import { formatFields, formatTable } from '../table.js';
 import { countItems, formatTaskSequence, type TaskSequenceView } from '../ts-tree.js';
 import { CliError, defined, enc, ids, int, noun, oneOf, show, verb, type Opts } from '../runtime.js';
 import { registerTsEdits } from './ts-edit.js';
+import { registerTsExport } from './ts-export.js';
 
 const TS_TYPES = ['installOs', 'upgradeOs', 'buildCaptureOs', 'userState', 'vhd', 'custom'];
 
@@ -191,7 +193,7 @@ function registerActions(ts: Command): void {
 }
 
 export function registerTaskSequences(program: Command): void {
-  const ts = noun(program, 'ts', 'task sequences: create, edit, reference check, copy, enable, move (R-01…R-05)');
+  const ts = noun(program, 'ts', 'task sequences: create, edit, reference check, copy, enable, move, export, import (R-01…R-05, R-27, R-28)');
 
   verb(ts, 'list', 'list task sequences', async (run) => {
     const r = await run.api.get<{ items: TaskSequenceView[] }>('/task-sequences', { folderId: run.opts.folder as string | undefined });
@@ -205,6 +207,7 @@ export function registerTaskSequences(program: Command): void {
   registerCreate(ts);
   registerTsEdits(ts);
   registerActions(ts);
+  registerTsExport(ts);
 
   verb(ts, 'step-types [type]', 'the step catalog by category, or one type with its properties (R-03)', async (run) => {
     const r = await run.api.get<StepTypes>('/step-types');

@@ -101,3 +101,12 @@ export function decodeTftp(buf: Uint8Array): TftpPacket {
       throw new WireError('bad-opcode', `unknown TFTP opcode ${opcode}`);
   }
 }
+
+/**
+ * The block number of an ACK (RFC 1350 §5: opcode 4, block), or -1 for any other packet.
+ * The transfer's hot path: no allocation, same leniency as `decodeTftp` (padding ignored).
+ */
+export function ackBlockOf(buf: Uint8Array): number {
+  if (buf.length < 4 || buf[0] !== 0 || buf[1] !== Opcode.ACK) return -1;
+  return ((buf[2] as number) << 8) | (buf[3] as number);
+}

@@ -167,7 +167,6 @@ t.test('bad boot queries are 400s naming the parameter', async (t) => {
     ['mac=zz', 'mac'],
     ['mac=00:15:5d:01:02', 'mac'],
     ['uuid=not-a-uuid', 'uuid'],
-    ['uuid=00000000-0000-0000-0000-000000000000', 'uuid'],
     [`mac=${MAC}&arch=mips`, 'arch'],
     [`mac=${MAC}&source=usb`, 'source'],
     [`mac=${MAC}&mediaForm=floppy`, 'mediaForm'],
@@ -181,4 +180,15 @@ t.test('bad boot queries are 400s naming the parameter', async (t) => {
   }
   const many = Array.from({ length: 33 }, (_, i) => `00:15:5d:00:00:${i.toString(16).padStart(2, '0')}`).join(',');
   t.equal((await h.call('GET', `/boot-policy?mac=${many}`)).status, 400, 'at most 32 MAC addresses');
+});
+
+t.test('R-17 placeholder SMBIOS UUIDs (all zero, all FF) are no identity, not an error', async (t) => {
+  const h = await apiHarness(t);
+  for (const uuid of ['00000000-0000-0000-0000-000000000000', 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF']) {
+    const r = await h.call('GET', `/boot-policy?mac=52:54:00:aa:bb:01&uuid=${uuid}&arch=x64`, { token: h.tokens.client });
+    t.equal(r.status, 200, uuid);
+    t.equal((r.json as { identity: { matchedBy: string } }).identity.matchedBy, 'unknown', 'the MAC still identifies (here: nobody)');
+  }
+  const bad = await h.call('GET', '/boot-policy?mac=52:54:00:aa:bb:01&uuid=not-a-uuid&arch=x64', { token: h.tokens.client });
+  t.equal(bad.status, 400);
 });

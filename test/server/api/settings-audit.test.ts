@@ -3,7 +3,7 @@ import { apiHarness, CLOCK_START, type Json } from '../../fixtures/api-harness.j
 
 const DEFAULTS = {
   highRisk: { defaultSize: 100, maxSize: 1000, siteSystems: 'block', warnOnServers: true },
-  pxe: { enabled: true, unknownComputerSupport: true, responseDelaySeconds: 0, passwordRequired: false },
+  pxe: { enabled: true, unknownComputerSupport: true, responseDelaySeconds: 0, passwordRequired: false, uefiX64BootFile: 'ipxe.efi' },
 };
 
 t.test('R-10/R-18 settings: defaults, partial updates, validation errors named', async (t) => {

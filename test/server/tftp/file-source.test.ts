@@ -106,9 +106,8 @@ t.test('R-21 RootedFileSource', async (t) => {
     t.equal(await new RootedFileSource([join(root, 'no-such-root')]).open('pxelinux.0'), null, 'a missing root is skipped');
   });
 
-  t.test('a FIFO is not opened for reading (it would block)', async (t) => {
-    const made = await run('mkfifo', [join(root, 'fifo')]);
-    if (made.code !== 0) return t.skip('mkfifo is not available');
+  const fifo = (await run('mkfifo', [join(root, 'fifo')])).code === 0;
+  t.test('a FIFO is not opened for reading (it would block)', { skip: fifo ? false : 'mkfifo (coreutils) is not available' }, async (t) => {
     t.equal(await src.open('fifo'), null);
   });
 

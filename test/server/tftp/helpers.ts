@@ -160,8 +160,10 @@ export class RawPeer {
     await new Promise((r) => setTimeout(r, ms));
     return this.inbox.splice(0);
   }
+  private closed = false;
   close(): void {
-    this.socket.close();
+    if (!this.closed) this.socket.close();
+    this.closed = true;
   }
 }
 

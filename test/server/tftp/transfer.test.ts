@@ -7,7 +7,7 @@ import t from 'tap';
 import { negotiate, type NegotiationLimits } from '../../../server/tftp/negotiate.js';
 import { ReadTransfer, type TransferAction, type TransferConfig } from '../../../server/tftp/transfer.js';
 
-const limits: NegotiationLimits = { maxBlksize: 65464, maxWindowsize: 64, defaultTimeoutMs: 1000 };
+const limits: NegotiationLimits = { maxBlksize: 65464, maxWindowsize: 64, maxWindowBytes: 65536, defaultTimeoutMs: 1000 };
 
 t.test('R-21 option negotiation table', async (t) => {
   const rows: [string, Record<string, string>, Partial<{ blksize: number; windowsize: number; timeoutMs: number }>, Record<string, string>, NegotiationLimits?][] = [
@@ -29,6 +29,8 @@ t.test('R-21 option negotiation table', async (t) => {
     ['timeout 256 is out of range', { timeout: '256' }, { timeoutMs: 1000 }, {}],
     ['windowsize 16', { windowsize: '16' }, { windowsize: 16 }, { windowsize: '16' }],
     ['windowsize 65535 is clamped to our max', { windowsize: '65535' }, { windowsize: 64 }, { windowsize: '64' }],
+    ['windowsize × blksize is kept within the byte budget', { blksize: '8192', windowsize: '16' }, { blksize: 8192, windowsize: 8 }, { blksize: '8192', windowsize: '8' }],
+    ['a window is at least one block', { blksize: '65464', windowsize: '4' }, { windowsize: 1 }, { blksize: '65464', windowsize: '1' }],
     ['windowsize 0 is out of range', { windowsize: '0' }, { windowsize: 1 }, {}],
     ['windowsize 65536 is out of range', { windowsize: '65536' }, { windowsize: 1 }, {}],
     ['unknown options are ignored', { multicast: '', utimeout: '5000', rollover: '0' }, { blksize: 512 }, {}],

@@ -1,25 +1,10 @@
-/** /api/v1/settings, /audit, /status-messages, /content (content records for references, R-04). */
+/** /api/v1/settings, /audit, /status-messages (content lives in content.ts). */
 import { Type } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { CONTENT_KINDS } from '../../../../policy/content-refs.js';
-import { createContent, deleteContent, getContent, listContent, updateContent } from '../../../site/content.js';
 import type { SiteContext } from '../../../site/context.js';
 import { getSettings, updateSettings } from '../../../site/settings.js';
 import { actorOf } from '../../auth.js';
-import { Architecture, IdParams, PageQuery, pageOf } from './common.js';
-
-const ContentBody = Type.Object(
-  {
-    kind: Type.Union(CONTENT_KINDS.map((k) => Type.Literal(k))),
-    name: Type.String({ minLength: 1, maxLength: 256 }),
-    usable: Type.Optional(Type.Boolean()),
-    unusableReason: Type.Optional(Type.String({ maxLength: 1024 })),
-    dependencies: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 1000 })),
-    allowRunFromDistributionPoint: Type.Optional(Type.Boolean()),
-    architecture: Type.Optional(Architecture),
-  },
-  { additionalProperties: false },
-);
+import { PageQuery, pageOf } from './common.js';
 
 export async function siteRoutes(api: FastifyInstance, ctx: SiteContext): Promise<void> {
   api.get('/settings', { schema: { tags: ['settings'] } }, async () => getSettings(ctx));
@@ -65,17 +50,5 @@ export async function siteRoutes(api: FastifyInstance, ctx: SiteContext): Promis
     const total = (ctx.db.prepare(`SELECT COUNT(*) AS n FROM status_messages ${clause}`).get(...args) as { n: number }).n;
     const rows = ctx.db.prepare(`SELECT doc FROM status_messages ${clause} ORDER BY seq DESC LIMIT ? OFFSET ?`).all(...args, limit, offset) as { doc: string }[];
     return { total, offset, limit, items: rows.map((r) => JSON.parse(r.doc) as unknown) };
-  });
-
-  const tags = ['content'];
-  api.post('/content', { schema: { tags, body: ContentBody } }, async (req, reply) => reply.status(201).send(createContent(ctx, actorOf(req), req.body as never)));
-  api.get('/content', { schema: { tags } }, async () => ({ items: listContent(ctx) }));
-  api.get('/content/:id', { schema: { tags, params: IdParams } }, async (req) => getContent(ctx, (req.params as IdParams).id));
-  api.patch('/content/:id', { schema: { tags, params: IdParams, body: Type.Partial(ContentBody, { additionalProperties: false }) } }, async (req) =>
-    updateContent(ctx, actorOf(req), (req.params as IdParams).id, req.body as never),
-  );
-  api.delete('/content/:id', { schema: { tags, params: IdParams } }, async (req, reply) => {
-    deleteContent(ctx, actorOf(req), (req.params as IdParams).id);
-    return reply.status(204).send();
   });
 }

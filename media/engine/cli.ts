@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/**
+ * `osdeploy-engine`: the task sequence engine (R-29) for a Linux boot image (boot mode) or a
+ * full OS (`--agent`). Exit codes tell a wrapper script what to do next; 3 means "restart the
+ * machine (or just this program) and start me again": the run goes on where it stopped.
+ */
+import { agentMode } from './agent.js';
+import { bootMode } from './boot.js';
+import { createEngine, EXIT } from './engine.js';
+import { parseOptions, USAGE, UsageError } from './options.js';
+import { StateError } from './state.js';
+
+async function main(argv: readonly string[]): Promise<number> {
+  let opts;
+  try {
+    opts = parseOptions(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`osdeploy-engine: ${e.message}\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  if (opts === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT.done;
+  }
+  const engine = createEngine(opts);
+  try {
+    return await (opts.agent ? agentMode(engine) : bootMode(engine));
+  } catch (e) {
+    if (e instanceof StateError) {
+      engine.log.line(e.message);
+      return EXIT.usage;
+    }
+    engine.log.line(`engine error: ${(e as Error).stack ?? String(e)}`);
+    return EXIT.failed;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,129 @@
+/**
+ * What boot mode and agent mode share: the engine's context (site, state, outbox, log), resuming
+ * a saved run before anything else, starting a new run from a policy, and waiting for a site
+ * that does not answer yet (a boot image often starts before the network is fully up).
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { RunSource } from '../../policy/status.js';
+import { HttpContentFetcher } from './content/fetcher.js';
+import { readContentPolicy } from './content/policy.js';
+import { EngineLog } from './log.js';
+import type { EngineOptions } from './options.js';
+import { Outbox } from './outbox.js';
+import { newProgress, type RunResult } from './runner.js';
+import { runSession, type SessionDeps } from './session.js';
+import { SiteClient, SiteUnreachable, type PolicyVariable, type RunPolicy } from './site-client.js';
+import { StateStore, type RunState } from './state.js';
+import { Variables } from './variables.js';
+
+export const EXIT = { done: 0, failed: 1, usage: 2, restart: 3, unreachable: 4, choiceNeeded: 5 } as const;
+
+export interface Engine {
+  readonly opts: EngineOptions;
+  readonly site: SiteClient;
+  readonly store: StateStore;
+  readonly outbox: Outbox;
+  readonly log: EngineLog;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly session: SessionDeps;
+}
+
+export function createEngine(opts: EngineOptions, overrides: Partial<Pick<SessionDeps, 'execute'>> = {}): Engine {
+  const base = Date.now();
+  const now = opts.clockStart === null ? Date.now : () => opts.clockStart! + (Date.now() - base);
+  const log = new EngineLog(path.join(opts.stateDir, 'engine.log'), now);
+  const site = new SiteClient(opts.site, opts.token);
+  const store = new StateStore(opts.stateDir, opts.token);
+  const outbox = new Outbox(path.join(opts.stateDir, 'outbox'), site, log.line, now);
+  const session: SessionDeps = {
+    store,
+    outbox,
+    log,
+    now,
+    root: opts.root,
+    disks: opts.disks,
+    // Disk tools live in sbin, which a non-root PATH often lacks.
+    searchPath: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/local/sbin:/usr/sbin:/sbin`,
+    fetcherFor: (content) => (content ? new HttpContentFetcher(opts.token, (id, version) => site.contentManifest(id, version), log.line) : null),
+    ...overrides,
+  };
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+  return { opts, site, store, outbox, log, now, sleep, session };
+}
+
+export const exitOf = (r: RunResult): number => (r === 'restart' ? EXIT.restart : r === 'success' ? EXIT.done : EXIT.failed);
+
+/** Retries while the site is unreachable, up to --wait-site; other errors go to the caller. */
+export async function waitForSite<T>(engine: Engine, what: string, fn: () => Promise<T>): Promise<T> {
+  const deadline = engine.now() + engine.opts.waitSiteMs;
+  let delay = 250;
+  let told = false;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof SiteUnreachable) || engine.now() >= deadline) throw e;
+      if (!told) engine.log.line(`${what}: ${e.message}; waiting up to ${Math.round(engine.opts.waitSiteMs / 1000)} s for it`);
+      told = true;
+      await engine.sleep(Math.min(delay, Math.max(0, deadline - engine.now())));
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+}
+
+/** Ends every start: buffered status is resent for a while, then left on disk for the next start. */
+export async function finish(engine: Engine, code: number): Promise<number> {
+  const left = await engine.outbox.drain(engine.now() + engine.opts.flushTimeoutMs, engine.sleep);
+  if (left > 0) engine.log.line(`${left} status message(s) could not be sent yet; they stay in ${engine.outbox.dir} and go with the next start`);
+  return code;
+}
+
+/** A run interrupted by a restart or a crash goes on before the engine asks for anything new. */
+export async function resumeIfSaved(engine: Engine): Promise<RunResult | null> {
+  const saved = engine.store.load();
+  if (!saved) return null;
+  const { state, vault } = saved;
+  if (state.status === 'finished' || !vault) {
+    engine.store.archive(state);
+    return null;
+  }
+  const how = state.status === 'restarting' ? 'after a restart' : `after an interruption (step ${state.progress.current ?? 'none'} runs again)`;
+  engine.log.line(`resuming run ${state.runId} of ${state.deploymentId} ${how}`);
+  engine.outbox.add({ id: randomUUID(), at: engine.now(), computerId: state.computerId, deploymentId: state.deploymentId, runId: state.runId, kind: 'progress', message: `resumed ${how}` });
+  state.status = 'running';
+  return runSession(engine.session, state, vault);
+}
+
+export interface NewRun {
+  readonly computerId: string;
+  readonly source: RunSource;
+  readonly policy: RunPolicy;
+  readonly siteVariables: readonly PolicyVariable[];
+  readonly mediaVariables: Readonly<Record<string, string>>;
+}
+
+export async function startRun(engine: Engine, run: NewRun): Promise<RunResult> {
+  const vars = Variables.merged(run.mediaVariables, run.siteVariables, { ...run.policy.builtIns, _SMSTSClientGUID: run.computerId });
+  const state: RunState = {
+    version: 1,
+    runId: randomUUID(),
+    deploymentId: run.policy.deploymentId,
+    computerId: run.computerId,
+    source: run.source,
+    status: 'running',
+    outcome: null,
+    startedAt: engine.now(),
+    progress: newProgress(),
+  };
+  const vault = { taskSequence: run.policy.taskSequence, variables: vars.entries(), content: readContentPolicy(run.policy.content) };
+  engine.store.save(state, vault);
+  engine.log.line(`run ${state.runId}: ${run.policy.taskSequenceName} (${run.policy.taskSequenceId}) for deployment ${state.deploymentId} on computer ${run.computerId}`);
+  engine.outbox.add({
+    id: randomUUID(), at: engine.now(), computerId: run.computerId, deploymentId: state.deploymentId, runId: state.runId,
+    kind: 'runStarted', source: run.source, message: `${run.policy.taskSequenceName} (${run.policy.taskSequenceId})`,
+  });
+  await engine.outbox.flush(true);
+  return runSession(engine.session, state, vault);
+}

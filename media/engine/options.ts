@@ -1,0 +1,174 @@
+/**
+ * `osdeploy-engine` flags, parsed and checked once. Where the site and token come from when no
+ * flag gives them: the media variables file, then the kernel command line of the boot image
+ * (`osdeploy.site=`, `osdeploy.token=`), then OSDEPLOY_SITE / OSDEPLOY_TOKEN.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+export class UsageError extends Error {}
+
+export interface MediaFile {
+  readonly variables: Record<string, string>;
+  readonly allowUnattended: boolean;
+  readonly site?: string;
+  readonly token?: string;
+  readonly mediaForm?: string;
+}
+
+export interface EngineOptions {
+  readonly site: string;
+  readonly token: string;
+  readonly macs: readonly string[];
+  readonly uuid: string | null;
+  readonly arch: string | null;
+  readonly root: string;
+  readonly stateDir: string;
+  readonly source: 'pxe' | 'media';
+  readonly media: MediaFile;
+  readonly pick: string | null;
+  readonly agent: boolean;
+  readonly once: boolean;
+  readonly intervalMs: number;
+  readonly utcOffsetMinutes: number;
+  readonly disks: ReadonlyMap<number, string>;
+  readonly waitSiteMs: number;
+  readonly flushTimeoutMs: number;
+  readonly uefi: boolean;
+  readonly name: string | null;
+  /** A fixed start for the engine's clock (tests); the clock still advances from there. */
+  readonly clockStart: number | null;
+}
+
+export const USAGE = `usage: osdeploy-engine --root DIR [--site URL] [--token TOKEN] [options]
+  --site URL           the site (else media file, osdeploy.site= on the kernel command line, OSDEPLOY_SITE)
+  --token TOKEN        a client token (else media file, osdeploy.token=, OSDEPLOY_TOKEN)
+  --mac MAC            a MAC address of this machine, repeatable (default: /sys/class/net)
+  --uuid UUID          SMBIOS UUID (default: /sys/class/dmi/id/product_uuid)
+  --arch x86|x64|arm64 architecture (default: this process's)
+  --root DIR           the folder the task sequence acts on (the target disk)
+  --state DIR          where the engine keeps its progress (default /var/lib/osdeploy-engine)
+  --source pxe|media   how the machine booted (default media)
+  --media-vars FILE    media variables: JSON {variables, allowUnattended, site, token} or NAME=VALUE lines
+  --unattended         the media allows unattended deployment (R-20)
+  --pick DEPLOYMENT    the deployment to run when the site offers a list (non-interactive)
+  --disk N=FILE        a disk image file standing for disk N, repeatable
+  --agent              full-OS mode: poll client policy and run what is due (R-13, R-14)
+  --once               agent: poll once, run what is due, exit
+  --interval SECONDS   agent: seconds between polls (default 60)
+  --utc-offset MINUTES agent: the local clock's offset east of UTC (default: this host's)
+  --wait-site SECONDS  how long to wait for an unreachable site (default 300)
+  --flush-timeout SECONDS  how long to keep resending buffered status at the end (default 30)
+  --name NAME          the name an unknown machine registers with (else OSDComputerName, else MININT-…)
+  --uefi               the machine booted with UEFI (_SMSTSBootUEFI)
+  --now TIME           start the engine's clock at TIME, epoch ms or ISO (tests)
+exit codes: 0 done (or nothing to run), 1 the run failed, 2 usage, 3 restart requested,
+            4 the site could not be reached, 5 a choice is needed (give --pick)`;
+
+function readMediaFile(file: string): MediaFile {
+  if (!existsSync(file)) throw new UsageError(`--media-vars ${file} does not exist`);
+  const text = readFileSync(file, 'utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    const variables: Record<string, string> = {};
+    for (const line of text.split(/\r?\n/)) {
+      const at = line.indexOf('=');
+      if (line.trim() && !line.trimStart().startsWith('#') && at > 0) variables[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+    }
+    return { variables, allowUnattended: false };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`${file} must hold a JSON object`);
+  const o = parsed as Record<string, unknown>;
+  const structured = typeof o.variables === 'object' && o.variables !== null;
+  const vars = (structured ? o.variables : o) as Record<string, unknown>;
+  const variables = Object.fromEntries(Object.entries(vars).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+  const str = (k: string) => (structured && typeof o[k] === 'string' ? (o[k] as string) : undefined);
+  return {
+    variables,
+    allowUnattended: structured && o.allowUnattended === true,
+    ...(str('site') ? { site: str('site')! } : {}),
+    ...(str('token') ? { token: str('token')! } : {}),
+    ...(str('mediaForm') ? { mediaForm: str('mediaForm')! } : {}),
+  };
+}
+
+function kernelArg(name: string): string | undefined {
+  try {
+    const m = new RegExp(`(?:^|\\s)${name.replace('.', '\\.')}=(\\S+)`).exec(readFileSync('/proc/cmdline', 'utf8'));
+    return m?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+const num = (v: string | undefined, flag: string, fallback: number, min = 0): number => {
+  if (v === undefined) return fallback;
+  if (!/^-?\d+$/.test(v) || Number(v) < min) throw new UsageError(`${flag} must be a whole number ≥ ${min}`);
+  return Number(v);
+};
+
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): EngineOptions | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        site: { type: 'string' }, token: { type: 'string' }, mac: { type: 'string', multiple: true }, uuid: { type: 'string' }, arch: { type: 'string' },
+        root: { type: 'string' }, state: { type: 'string' }, source: { type: 'string' }, 'media-vars': { type: 'string' }, pick: { type: 'string' },
+        agent: { type: 'boolean' }, once: { type: 'boolean' }, interval: { type: 'string' }, 'utc-offset': { type: 'string' }, disk: { type: 'string', multiple: true },
+        'wait-site': { type: 'string' }, 'flush-timeout': { type: 'string' }, unattended: { type: 'boolean' }, uefi: { type: 'boolean' }, name: { type: 'string' },
+        now: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (values.help) return 'help';
+  const media = values['media-vars'] ? readMediaFile(values['media-vars']) : { variables: {}, allowUnattended: false };
+  const site = values.site ?? media.site ?? kernelArg('osdeploy.site') ?? env.OSDEPLOY_SITE;
+  const token = values.token ?? env.OSDEPLOY_TOKEN ?? media.token ?? kernelArg('osdeploy.token');
+  if (!site) throw new UsageError('no site: give --site URL (or a media file, osdeploy.site= or OSDEPLOY_SITE)');
+  if (!/^https?:\/\//.test(site)) throw new UsageError(`--site must be an http(s) URL, not ${site}`);
+  if (!token) throw new UsageError('no token: give --token (or OSDEPLOY_TOKEN, the media file, osdeploy.token=)');
+  if (!values.root) throw new UsageError('--root DIR is required: the folder the task sequence acts on');
+  const source = values.source ?? 'media';
+  if (source !== 'pxe' && source !== 'media') throw new UsageError('--source must be pxe or media');
+  const disks = new Map<number, string>();
+  for (const d of values.disk ?? []) {
+    const m = /^(\d+)=(.+)$/.exec(d);
+    if (!m) throw new UsageError(`--disk ${d}: give N=FILE`);
+    disks.set(Number(m[1]), path.resolve(m[2]!));
+  }
+  let clockStart: number | null = null;
+  if (values.now !== undefined) {
+    clockStart = /^\d+$/.test(values.now) ? Number(values.now) : Date.parse(values.now);
+    if (!Number.isFinite(clockStart)) throw new UsageError('--now must be epoch milliseconds or an ISO time');
+  }
+  return {
+    site,
+    token,
+    macs: values.mac ?? [],
+    uuid: values.uuid ?? null,
+    arch: values.arch ?? null,
+    root: path.resolve(values.root),
+    stateDir: path.resolve(values.state ?? '/var/lib/osdeploy-engine'),
+    source,
+    media: { ...media, allowUnattended: media.allowUnattended || values.unattended === true },
+    pick: values.pick ?? null,
+    agent: values.agent === true,
+    once: values.once === true,
+    intervalMs: num(values.interval, '--interval', 60, 1) * 1000,
+    utcOffsetMinutes: values['utc-offset'] === undefined ? -new Date().getTimezoneOffset() : num(values['utc-offset'], '--utc-offset', 0, -1080),
+    disks,
+    waitSiteMs: num(values['wait-site'], '--wait-site', 300) * 1000,
+    flushTimeoutMs: num(values['flush-timeout'], '--flush-timeout', 30) * 1000,
+    uefi: values.uefi === true,
+    name: values.name ?? null,
+    clockStart,
+  };
+}

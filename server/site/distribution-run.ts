@@ -1,0 +1,119 @@
+/**
+ * Running one distribution job: items grouped by point, points in parallel, a point's items one
+ * after another. The site's own point shares the site store, so "sending" there means checking
+ * every blob is present and hashes right; a remote point pulls from signed URLs and verifies
+ * every hash itself. Each finished item updates the job and the point's holding in one write.
+ */
+import { failUnfinished, updateItem, type DistributionJob, type ItemUpdate, type JobItem } from '../../content/distribution-job.js';
+import type { DistributionPoint } from '../../content/distribution.js';
+import { distinctBlobs } from '../../content/transfer.js';
+import { getJob, getPoint, pointSecret, putHolding, putJob } from '../store/points.js';
+import { blobPath, signedUrl } from './content-signing.js';
+import { getVersionFiles, getContentObject } from './content.js';
+import { write, writeAudit, type SiteContext } from './context.js';
+import type { DistributionOptions } from './distribution.js';
+import { RemotePointClient } from './remote-point.js';
+
+/** Pull links live long enough for a large image over a slow link, and no longer. */
+const PULL_URL_TTL_SECONDS = 12 * 3600;
+
+export class JobExecution {
+  #job: DistributionJob;
+
+  constructor(
+    private readonly ctx: SiteContext,
+    private readonly opts: DistributionOptions,
+    jobId: string,
+    private readonly publish: (job: DistributionJob) => void,
+  ) {
+    const job = getJob(ctx.db, jobId);
+    if (!job) throw new Error(`distribution job ${jobId} vanished`);
+    this.#job = job;
+  }
+
+  /** Marks a job's unfinished items (and their holdings) failed, inside the caller's transaction. */
+  static interrupt(ctx: SiteContext, job: DistributionJob, reason: string): DistributionJob {
+    const failed = failUnfinished(job, reason, ctx.now());
+    putJob(ctx.db, failed);
+    failed.items.forEach((item, i) => {
+      if (job.items[i]!.state !== item.state) holdingFrom(ctx, failed.id, item);
+    });
+    return failed;
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    const byPoint = new Map<string, number[]>();
+    this.#job.items.forEach((item, i) => byPoint.set(item.pointId, [...(byPoint.get(item.pointId) ?? []), i]));
+    try {
+      await Promise.all([...byPoint.entries()].map(([pointId, indexes]) => this.#runPoint(pointId, indexes, signal)));
+    } finally {
+      if (signal.aborted) write(this.ctx, () => JobExecution.interrupt(this.ctx, this.#job, 'interrupted: the service stopped during distribution; distribute again'));
+    }
+  }
+
+  async #runPoint(pointId: string, indexes: readonly number[], signal: AbortSignal): Promise<void> {
+    const point = getPoint(this.ctx.db, pointId);
+    for (const index of indexes) {
+      if (signal.aborted) return;
+      this.#update(index, { kind: 'start' }, false);
+      try {
+        if (!point) throw new Error(`distribution point ${pointId} was removed`);
+        await this.#send(point, this.#job.items[index]!, (bytes) => this.#update(index, { kind: 'progress', bytesDone: bytes }, false), signal);
+        this.#update(index, { kind: 'installed' }, true);
+      } catch (e) {
+        if (signal.aborted) return;
+        this.#update(index, { kind: 'failed', reason: (e as Error).message ?? String(e) }, true);
+      }
+    }
+  }
+
+  async #send(point: DistributionPoint, item: JobItem, onProgress: (bytes: number) => void, signal: AbortSignal): Promise<void> {
+    const version = getVersionFiles(this.ctx, item.contentId, item.version);
+    if (version.manifestSha256 !== item.manifestSha256) throw new Error(`version ${item.version} of ${item.contentId} changed since the job was planned`);
+    const store = this.ctx.library.store;
+    if (point.kind === 'local') {
+      // Same store: every blob must be there and hash right before the point counts as holding it.
+      let done = 0;
+      for (const blob of distinctBlobs(version.files)) {
+        signal.throwIfAborted();
+        const path = version.files.find((f) => f.sha256 === blob.sha256)!.path;
+        const stat = await store.stat(blob.sha256);
+        if (!stat) throw new Error(`${path}: blob ${blob.sha256} is missing from the site store; import the source again`);
+        if (!(await store.verify(blob.sha256))) {
+          // A blob whose bytes do not match its name is garbage; removing it lets the next import restore it.
+          await store.delete(blob.sha256);
+          throw new Error(`${path}: hash mismatch: blob ${blob.sha256} was damaged in the site store and is removed; import the source again`);
+        }
+        onProgress((done += blob.size));
+      }
+      return;
+    }
+    const secret = pointSecret(this.ctx.db, point.id);
+    if (!point.url || !secret) throw new Error(`distribution point ${point.id} has no URL or token`);
+    const object = getContentObject(this.ctx, item.contentId);
+    const base = this.opts.publicUrl();
+    const blobs = distinctBlobs(version.files).map((b) => ({ ...b, url: signedUrl(this.ctx, base, blobPath(b.sha256), PULL_URL_TTL_SECONDS).url }));
+    const client = new RemotePointClient(point.url, secret.token, this.opts.fetch);
+    await client.pull({ object: { ...object, versions: [version] }, blobs, verifyExisting: this.#job.redistribute }, onProgress, signal);
+  }
+
+  /** Progress stays in memory (published for status reads); state changes are written. */
+  #update(index: number, update: ItemUpdate, persist: boolean): void {
+    this.#job = updateItem(this.#job, index, update, this.ctx.now());
+    this.publish(this.#job);
+    if (!persist) return;
+    const item = this.#job.items[index]!;
+    write(this.ctx, () => {
+      putJob(this.ctx.db, this.#job);
+      holdingFrom(this.ctx, this.#job.id, item);
+      if (item.state === 'failed') {
+        writeAudit(this.ctx, 'system', { action: 'content.distributionFailed', target: item.contentId, message: `${item.contentId} version ${item.version} failed on ${item.pointId}: ${item.reason}`, details: { jobId: this.#job.id, pointId: item.pointId } });
+      }
+    });
+  }
+}
+
+function holdingFrom(ctx: SiteContext, jobId: string, item: JobItem): void {
+  const state = item.state === 'installed' ? 'installed' : item.state === 'failed' ? 'failed' : 'inProgress';
+  putHolding(ctx.db, { pointId: item.pointId, contentId: item.contentId, version: item.version, manifestSha256: item.manifestSha256, state, reason: item.reason, jobId, updatedAt: ctx.now() });
+}

@@ -1,0 +1,170 @@
+/**
+ * Commits an import plan (R-28). The plan is made again against the site as it is now, with the
+ * caller's actions, so a change since planning (an object deleted, another import) is caught.
+ * Content files go into the store first (files.ts); then ONE transaction writes every content
+ * record, folder, task sequence, import link and the audit record — or, on any error, nothing.
+ *
+ * Create New gets a new id; Ignore Duplicate writes nothing and links the existing object in
+ * its place; Overwrite replaces it under its id (content gains the imported version unless it
+ * is already current); an application's new-revision also raises its revision. Imported
+ * content's source becomes the import path (`NAME_files/<key>`). Task sequences keep the list
+ * of secrets the export removed, so they come back "needs passwords" (R-28).
+ */
+import path from 'node:path';
+import { currentVersion, validateContent, type ContentObject, type ContentVersion } from '../../../content/model.js';
+import { checkFolder, type Folder } from '../../../policy/folders.js';
+import { conflict, invalid } from '../../../policy/errors.js';
+import { remapReferences } from '../../../policy/export/transform.js';
+import type { TaskSequence } from '../../../policy/task-sequences/model.js';
+import { nextCounter } from '../../store/db.js';
+import { putDoc } from '../../store/docs.js';
+import { putImportLink } from '../../store/import-links.js';
+import { nextPackageId } from '../content.js';
+import { write, writeAudit, type SiteContext } from '../context.js';
+import { importedVersion, recordOf } from './content-entry.js';
+import { ingestContentFiles, isFolder, missingFilesFolder } from './files.js';
+import type { ImportFile } from './import-file.js';
+import { planImport, type Plan, type PlanEntry } from './plan.js';
+
+export interface CommittedObject {
+  readonly key: string;
+  readonly type: string;
+  readonly name: string;
+  readonly action: string;
+  /** This site's id: new (create), or the existing object's. */
+  readonly id: string;
+}
+
+export interface CommitResult {
+  readonly objects: readonly CommittedObject[];
+  readonly needsPasswords: readonly { id: string; name: string; secrets: readonly string[] }[];
+  readonly content: { readonly files: number; readonly bytes: number; readonly stored: number };
+  readonly warnings: readonly string[];
+}
+
+const bringsFiles = (file: ImportFile, o: PlanEntry): boolean =>
+  o.type !== 'taskSequence' && o.action !== 'ignore' && file.manifest.includesContent && (file.content.get(o.key)?.version?.files?.length ?? 0) > 0;
+
+/** Refuses when `now` found other objects than `before` (the plan the caller saw). */
+function checkUnchanged(before: Plan, now: Plan): void {
+  for (const o of now.objects) {
+    const was = before.objects.find((p) => p.key === o.key)?.existing?.id ?? null;
+    if ((o.existing?.id ?? null) !== was) throw conflict(`the site changed since the plan was made (${o.type} ${o.name}); make the plan again`, 'planId', 'R-28');
+  }
+}
+
+/** `planned`: the plan the caller saw; the commit refuses if this site no longer matches it. */
+export async function commitImport(ctx: SiteContext, actor: string, file: ImportFile, actions: Readonly<Record<string, string>>, planned?: Plan): Promise<CommitResult> {
+  const plan = planImport(ctx, file, actions);
+  if (planned) checkUnchanged(planned, plan);
+  const withFiles = plan.objects.filter((o) => bringsFiles(file, o));
+  const totals = { files: 0, bytes: 0, stored: 0 };
+  if (withFiles.length > 0) {
+    if (!file.filesDir || !(await isFolder(file.filesDir))) throw missingFilesFolder(file.filesDir ?? `${file.zipPath}_files`, file.zipPath);
+    for (const o of withFiles) {
+      const r = await ingestContentFiles(ctx.library.store, file.filesDir, o.key, file.content.get(o.key)!.version!.files!);
+      totals.files += r.files;
+      totals.bytes += r.bytes;
+      totals.stored += r.stored;
+    }
+  }
+  const now = ctx.now();
+  const result = write(ctx, () => {
+    // Storing the files took a while: another import or an edit may have run. Checked again
+    // inside the transaction, where nothing else can interleave.
+    checkUnchanged(plan, planImport(ctx, file, actions));
+    const r = apply(ctx, file, plan, now, (o) => withFiles.includes(o));
+    writeAuditRecord(ctx, actor, file, r, now);
+    return r;
+  });
+  return { ...result, content: totals, warnings: [...plan.warnings, ...deployedWarnings(ctx, plan, result)] };
+}
+
+/** An overwritten task sequence keeps its deployments; say that they now wait for its passwords. */
+function deployedWarnings(ctx: SiteContext, plan: Plan, r: Omit<CommitResult, 'content' | 'warnings'>): string[] {
+  const out: string[] = [];
+  for (const o of plan.objects) {
+    if (o.type !== 'taskSequence' || o.action !== 'overwrite') continue;
+    const id = r.objects.find((x) => x.key === o.key)!.id;
+    const deployed = (ctx.db.prepare('SELECT id FROM deployments WHERE task_sequence_id = ?').all(id) as { id: string }[]).map((d) => d.id);
+    if (deployed.length && r.needsPasswords.some((n) => n.id === id)) out.push(`task sequence ${o.name} (${id}) was overwritten and is deployed (${deployed.join(', ')}): give its passwords again before those deployments run`);
+  }
+  return out;
+}
+
+function apply(ctx: SiteContext, file: ImportFile, plan: Plan, now: number, hasFiles: (o: PlanEntry) => boolean): Omit<CommitResult, 'content' | 'warnings'> {
+  const ids = new Map<string, string>();
+  for (const o of plan.objects) ids.set(o.key, o.action === 'create' || !o.existing ? nextPackageId(ctx) : o.existing.id);
+  for (const r of plan.references) ids.set(r.key, r.linkedTo ?? r.key);
+  const mapId = (_kind: unknown, id: string): string => ids.get(id) ?? id;
+  const written: ContentObject[] = [];
+  for (const o of plan.objects) {
+    if (o.type === 'taskSequence' || o.action === 'ignore') continue;
+    written.push(writeContent(ctx, file, o, ids.get(o.key)!, hasFiles(o), (id) => mapId(null, id), now));
+  }
+  for (const c of written)
+    if (c.kind === 'application') for (const d of c.dependencies) if (!ctx.library.records.info(d)) throw invalid(`application ${c.name} depends on ${d}, which is not in this site`, 'actions', 'R-28');
+  const needsPasswords: { id: string; name: string; secrets: readonly string[] }[] = [];
+  for (const o of plan.objects) {
+    if (o.type !== 'taskSequence' || o.action === 'ignore') continue;
+    const imported = file.taskSequences.get(o.key)!;
+    const { folderNames, ...doc } = imported;
+    const id = ids.get(o.key)!;
+    const ts: TaskSequence = remapReferences({ ...doc, id, folderId: ensureFolders(ctx, folderNames) }, mapId);
+    putDoc(ctx.db, 'task_sequences', id, { name: ts.name, folder_id: ts.folderId, updated_at: now }, ts);
+    if (ts.strippedSecrets.length > 0) needsPasswords.push({ id, name: ts.name, secrets: ts.strippedSecrets });
+  }
+  for (const o of plan.objects) putImportLink(ctx.db, { originSite: file.manifest.site.code, originId: o.key, type: o.type, localId: ids.get(o.key)! }, now);
+  return { objects: plan.objects.map((o) => ({ key: o.key, type: o.type, name: o.name, action: o.action, id: ids.get(o.key)! })), needsPasswords };
+}
+
+function writeContent(ctx: SiteContext, file: ImportFile, o: PlanEntry, id: string, hasFiles: boolean, mapId: (id: string) => string, now: number): ContentObject {
+  const entry = file.content.get(o.key)!;
+  const record = recordOf(entry, id, (entry.dependencies ?? []).map(mapId));
+  const existing = o.action === 'create' ? undefined : ctx.library.records.getSync(id);
+  if (o.action !== 'create' && !existing) throw conflict(`${o.type} ${id} disappeared during the import; make the plan again`, 'planId', 'R-28');
+  const current = existing && currentVersion(existing);
+  let versions: readonly ContentVersion[] = existing?.versions ?? [];
+  if (hasFiles) {
+    const version = importedVersion(entry.version!, (current?.version ?? 0) + 1, new Date(now));
+    if (current?.manifestSha256 !== version.manifestSha256) versions = [...versions, version];
+  }
+  const source = hasFiles ? path.join(file.filesDir!, o.key) : (existing?.sourcePath ?? record.sourcePath);
+  const next = { ...record, sourcePath: source, versions } as ContentObject & { withoutSource?: boolean; revision?: number };
+  // Without source files only while nothing was ever imported for it (content/model.ts).
+  if (versions.length > 0) delete next.withoutSource;
+  if (o.action === 'new-revision' && existing?.kind === 'application') next.revision = existing.revision + 1;
+  validateContent(next);
+  ctx.library.records.putSync(next);
+  return next;
+}
+
+/** The folder `/a/b` by names, made where missing (policy/folders.ts rules apply). */
+function ensureFolders(ctx: SiteContext, names: readonly string[]): string | null {
+  const all = new Map((ctx.db.prepare('SELECT id, name, parent_id AS parentId FROM folders').all() as Folder[]).map((f) => [f.id, f]));
+  let parent: string | null = null;
+  for (const name of names) {
+    const found = [...all.values()].find((f) => f.parentId === parent && f.name.toLowerCase() === name.toLowerCase());
+    if (found) {
+      parent = found.id;
+      continue;
+    }
+    const folder = checkFolder({ id: `f${nextCounter(ctx.db, 'folder')}`, name, parentId: parent }, all);
+    ctx.db.prepare('INSERT INTO folders (id, name, parent_id) VALUES (?, ?, ?)').run(folder.id, folder.name, folder.parentId);
+    all.set(folder.id, folder);
+    parent = folder.id;
+  }
+  return parent;
+}
+
+function writeAuditRecord(ctx: SiteContext, actor: string, file: ImportFile, r: Omit<CommitResult, 'content' | 'warnings'>, now: number): void {
+  const summary = r.objects.map((o) => `${o.key}→${o.id} ${o.action}`).join(', ');
+  const tsIds = r.objects.filter((o) => o.type === 'taskSequence').map((o) => o.id);
+  writeAudit(ctx, actor, {
+    action: 'taskSequence.imported',
+    target: tsIds.join(',') || path.basename(file.zipPath),
+    message: `Imported ${path.basename(file.zipPath)} (exported by site ${file.manifest.site.code} at ${file.manifest.exportedAt}): ${summary}`,
+    details: { file: path.basename(file.zipPath), objects: r.objects, needsPasswords: r.needsPasswords.map((n) => n.id) },
+    at: now,
+  });
+}

@@ -1,0 +1,38 @@
+/**
+ * The boot loader of password-protected media asks here instead of /boot.ipxe: its media
+ * variables are sealed, so the loader names only the media, and the site answers with the
+ * media's SMSTSPreferredAdvertID and "allow unattended" (R-20) from its record — after checking
+ * the media still exists, its token is not revoked and it has not expired (R-25).
+ */
+import { PolicyError } from '../../policy/errors.js';
+import { safeText } from '../../media/ipxe/script.js';
+import { factsFromQuery, type BootQuery } from './boot-policy.js';
+import { bootScript } from './boot-script.js';
+import type { SiteContext } from './context.js';
+import { getMediaRecord } from './media-records.js';
+
+const refuse = (why: string): string => `#!ipxe\necho osdeploy: ${safeText(why)}\necho osdeploy: booting from the next device\nsleep 5\nexit\n`;
+
+export function mediaBootScript(ctx: SiteContext, id: string, q: BootQuery, siteUrl: string): { status: number; text: string } {
+  const r = getMediaRecord(ctx, id);
+  if (!r) return { status: 404, text: refuse(`no media ${id} at this site (deleted?)`) };
+  const token = r.tokenId ? (ctx.db.prepare('SELECT revoked_at FROM tokens WHERE id = ?').get(r.tokenId) as { revoked_at: number | null } | undefined) : undefined;
+  if (!token || token.revoked_at !== null) return { status: 403, text: refuse(`media ${id} was revoked`) };
+  if (r.expiresAt !== null && ctx.now() >= r.expiresAt) return { status: 401, text: refuse(`media expired: media ${id} expired at ${new Date(r.expiresAt).toISOString()}`) };
+  const query: BootQuery = {
+    ...(q.mac !== undefined ? { mac: q.mac } : {}),
+    ...(q.uuid ? { uuid: q.uuid } : {}),
+    ...(q.arch ? { arch: q.arch } : {}),
+    ...(q.uefi ? { uefi: q.uefi } : {}),
+    source: 'media',
+    mediaForm: r.mediaForm,
+    unattended: String(r.allowUnattended),
+    ...(r.preferred ? { preferred: r.preferred } : {}),
+  };
+  try {
+    return { status: 200, text: bootScript(ctx, factsFromQuery(query), siteUrl) };
+  } catch (e) {
+    if (e instanceof PolicyError) return { status: 400, text: refuse(e.message) };
+    throw e;
+  }
+}

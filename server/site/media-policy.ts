@@ -1,0 +1,78 @@
+/**
+ * What standalone and prestaged media carry so the engine runs with no network (R-25, R-29):
+ * the deployment's task sequence with its step secrets, the target collection's variables
+ * (hidden ones included) and the built-ins known before a machine boots, plus the content it
+ * references. Secrets only ever leave the site sealed by a media password.
+ */
+import { builtInVariables, type MediaForm } from '../../policy/builtins.js';
+import type { Architecture } from '../../policy/content-refs.js';
+import type { Deployment } from '../../policy/deployments/model.js';
+import { refused } from '../../policy/errors.js';
+import { redactSecrets, stepType } from '../../policy/steps/catalog.js';
+import type { TaskSequence } from '../../policy/task-sequences/model.js';
+import { checkReferences } from '../../policy/task-sequences/references.js';
+import { walk } from '../../policy/task-sequences/tree.js';
+import type { MediaPolicy, MediaType } from '../../media/boot-media/model.js';
+import { contentIndex } from './content.js';
+import type { SiteContext } from './context.js';
+import { taskSequencePolicy } from './run-policy.js';
+
+/** Set by the engine from the machine it runs on, so not on media made for any machine. */
+const MACHINE_BUILT_INS = ['_SMSTSMacAddresses', '_SMSTSUUID', '_SMSTSClientGUID', '_SMSTSUnknownComputer', '_SMSTSBootUEFI'];
+
+export interface MediaPolicyResult {
+  readonly policy: MediaPolicy;
+  /** Where secrets are: `<step name>.<property>`, `variable <name>`. Values never. */
+  readonly secrets: readonly string[];
+}
+
+export function secretsOf(ts: TaskSequence, variables: readonly { name: string; hidden: boolean }[]): string[] {
+  const found: string[] = [];
+  for (const { item } of walk(ts.items)) {
+    if (item.kind !== 'step' || !stepType(item.type)) continue;
+    for (const name of redactSecrets(item.type, item.properties).secretsSet) found.push(`step "${item.name}" ${name}`);
+  }
+  for (const v of variables) if (v.hidden) found.push(`hidden variable ${v.name}`);
+  return found;
+}
+
+export function mediaPolicy(ctx: SiteContext, o: { deployment: Deployment; taskSequence: TaskSequence; type: MediaType; mediaForm: MediaForm; architecture: Architecture; siteUrl: string }): MediaPolicyResult {
+  const site = ctx.snapshot.get();
+  const { deployment, taskSequence: ts } = o;
+  const variables = (site.collections.get(deployment.collectionId)?.variables ?? []).map((v) => ({ name: v.name, value: v.value, hidden: v.hidden }));
+  const builtIns: Record<string, string> = builtInVariables({
+    siteCode: site.siteCode,
+    siteAddress: o.siteUrl,
+    mediaType: o.type === 'prestaged' ? 'oemMedia' : o.type === 'standalone' ? 'fullMedia' : 'bootMedia',
+    mediaForm: o.mediaForm,
+    macAddresses: [],
+    smbiosUuid: null,
+    architecture: o.architecture,
+    uefi: false,
+    computer: site.unknownComputer[o.architecture],
+    known: false,
+    deployment,
+    taskSequence: ts,
+  });
+  for (const k of MACHINE_BUILT_INS) delete builtIns[k];
+  const policy: MediaPolicy = {
+    deploymentId: deployment.id,
+    taskSequenceId: ts.id,
+    taskSequenceName: ts.name,
+    purpose: deployment.purpose,
+    builtIns,
+    taskSequence: taskSequencePolicy(ts, true),
+    variables,
+  };
+  return { policy, secrets: secretsOf(ts, variables) };
+}
+
+/** Every content object the task sequence needs (R-04), or a 422 naming what is missing or unusable. */
+export function referencedContent(ctx: SiteContext, ts: TaskSequence): string[] {
+  const report = checkReferences(ts, contentIndex(ctx));
+  if (!report.ok) {
+    const why = report.problems.map((p) => `${p.via}: ${p.reason}`).join('; ');
+    throw refused(`task sequence ${ts.id} cannot go on media: ${why}`, 'R-04', 'deploymentId');
+  }
+  return report.content.map((c) => c.id);
+}

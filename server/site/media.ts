@@ -1,0 +1,215 @@
+/**
+ * Boot media as a site operation (R-25, R-26): a technician asks for media; the site checks the
+ * request, records it, makes a client token for it (revocable, expiring with the media) and
+ * builds it in the background into DATA_DIR/media/<id>/, one build at a time. The CLI polls
+ * the progress and downloads the result.
+ */
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { conflict, notFound, refused } from '../../policy/errors.js';
+import { buildMedia, type BuildEvent, type MediaBuildSpec } from '../../media/boot-media/build.js';
+import { librarySource } from '../../media/boot-media/content-source.js';
+import type { MediaHeader, MediaSecrets } from '../../media/boot-media/model.js';
+import type { ContentToStage } from '../../media/boot-media/stage.js';
+import { bootFileRoot } from './boot-files.js';
+import { write, writeAudit, type SiteContext } from './context.js';
+import { planMedia, type MediaInput, type MediaPlan } from './media-input.js';
+import { mediaPolicy, referencedContent } from './media-policy.js';
+import { deleteMediaRecord, getMediaRecord, insertMedia, listMediaRecords, updateMedia, type MediaRecord } from './media-records.js';
+import { createToken, revokeToken } from './tokens.js';
+import { nextCounter } from '../store/db.js';
+
+/** The data directory is where the site database lives (main.ts opens DATA_DIR/site.db). */
+export const dataDirOf = (ctx: SiteContext): string => path.dirname(ctx.db.name);
+export const mediaDir = (ctx: SiteContext, id: string): string => path.join(dataDirOf(ctx), 'media', id);
+
+interface Job {
+  done: Promise<void>;
+  progress: BuildEvent | null;
+}
+const jobs = new WeakMap<object, Map<string, Job>>();
+const queues = new WeakMap<object, Promise<unknown>>();
+const jobsOf = (ctx: SiteContext): Map<string, Job> => {
+  let m = jobs.get(ctx.db);
+  if (!m) jobs.set(ctx.db, (m = new Map()));
+  return m;
+};
+
+export function mediaView(ctx: SiteContext, r: MediaRecord) {
+  const job = jobsOf(ctx).get(r.id);
+  // A build the service no longer runs (it restarted mid-build) will never finish.
+  const interrupted = r.state === 'building' && !job;
+  return {
+    ...r,
+    state: interrupted ? 'failed' : r.state,
+    error: interrupted ? 'the build was interrupted (the service restarted); build the media again' : r.error,
+    createdAt: new Date(r.createdAt).toISOString(),
+    expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt).toISOString(),
+    expired: r.expiresAt !== null && ctx.now() >= r.expiresAt,
+    progress: job?.progress ?? null,
+  };
+}
+export type MediaView = ReturnType<typeof mediaView>;
+
+const OUTPUT_NAME = { iso: 'iso', tar: 'tar', raw: 'img', folder: '' } as const;
+const outputName = (r: { id: string; format: keyof typeof OUTPUT_NAME }): string => (r.format === 'folder' ? r.id : `${r.id}.${OUTPUT_NAME[r.format]}`);
+
+function contentPlan(ctx: SiteContext, plan: MediaPlan): string[] {
+  if (!plan.taskSequence) return [plan.bootImageId];
+  const ids = referencedContent(ctx, plan.taskSequence);
+  return ids.includes(plan.bootImageId) ? ids : [plan.bootImageId, ...ids];
+}
+
+/** Checks, records and starts a build; the answer comes before the build ends (state `building`). */
+export function createMedia(ctx: SiteContext, actor: string, input: MediaInput, publicUrl: string): MediaView {
+  const plan = planMedia(ctx, input, publicUrl);
+  const policy = plan.deployment && plan.taskSequence && plan.type !== 'bootable'
+    ? mediaPolicy(ctx, { deployment: plan.deployment, taskSequence: plan.taskSequence, type: plan.type, mediaForm: plan.mediaForm, architecture: plan.architecture, siteUrl: plan.siteUrl })
+    : null;
+  if (policy && policy.secrets.length > 0 && !plan.password) {
+    throw refused(`${plan.type} media would carry secrets in the clear (${policy.secrets.join(', ')}); give a media password to seal them, or remove them`, 'R-25', 'password');
+  }
+  const contentIds = contentPlan(ctx, plan);
+  const { record, token } = write(ctx, () => {
+    const id = `${ctx.siteCode}M${String(nextCounter(ctx.db, 'media')).padStart(5, '0')}`;
+    const t = createToken(ctx, actor, { name: `media ${id}`, role: 'client', expiresAt: plan.expiresAt, mediaId: id });
+    const r: MediaRecord = {
+      id,
+      type: plan.type,
+      format: plan.format,
+      state: 'building',
+      protected: plan.password !== null,
+      siteUrl: plan.siteUrl,
+      architecture: plan.architecture,
+      mediaForm: plan.mediaForm,
+      bootImageId: plan.bootImageId,
+      deploymentId: plan.deployment?.id ?? null,
+      preferred: plan.preferred,
+      allowUnattended: plan.allowUnattended,
+      variableNames: Object.keys(plan.variables),
+      tokenId: t.info.id,
+      createdAt: ctx.now(),
+      expiresAt: plan.expiresAt,
+      createdBy: actor,
+      error: null,
+      output: null,
+    };
+    insertMedia(ctx, r);
+    const details = { type: r.type, format: r.format, protected: r.protected, deploymentId: r.deploymentId, expiresAt: r.expiresAt, tokenId: r.tokenId };
+    writeAudit(ctx, actor, { action: 'media.created', target: id, message: `${r.type} media ${id} (${r.format}) requested`, details });
+    return { record: r, token: t.token };
+  });
+
+  const secrets: MediaSecrets = {
+    variables: plan.variables,
+    allowUnattended: plan.allowUnattended,
+    site: plan.siteUrl,
+    token,
+    mediaForm: plan.mediaForm,
+    mediaId: record.id,
+    expiresAt: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString(),
+    ...(policy ? { policy: policy.policy } : {}),
+  };
+  const job: Job = { progress: null, done: Promise.resolve() };
+  const previous = queues.get(ctx.db) ?? Promise.resolve();
+  // runBuild records its own failures; this catches only bookkeeping that failed too (a closed database).
+  const run = previous
+    .then(() => runBuild(ctx, record, plan, secrets, contentIds, (e) => (job.progress = e)))
+    .catch((err: unknown) => ctx.log.error({ err, media: record.id }, `media ${record.id}: the build could not be recorded`));
+  queues.set(ctx.db, run);
+  job.done = run.finally(() => jobsOf(ctx).delete(record.id));
+  jobsOf(ctx).set(record.id, job);
+  return mediaView(ctx, record);
+}
+
+async function runBuild(ctx: SiteContext, r: MediaRecord, plan: MediaPlan, secrets: MediaSecrets, contentIds: readonly string[], progress: (e: BuildEvent) => void): Promise<void> {
+  const dir = mediaDir(ctx, r.id);
+  try {
+    const source = librarySource(ctx.library);
+    const content: ContentToStage[] = [];
+    for (const id of contentIds) {
+      const c = await source.current(id);
+      if (!c) throw notFound(`content ${id} disappeared before the build`);
+      content.push({ content: c, root: plan.type === 'prestaged' && c.kind === 'osImage' ? 'os' : 'content' });
+    }
+    const header: MediaHeader = {
+      format: 'osdeploy-media',
+      version: 1,
+      id: r.id,
+      type: r.type,
+      siteCode: ctx.siteCode,
+      site: r.siteUrl,
+      architecture: r.architecture,
+      bootImageId: r.bootImageId,
+      ...(r.protected || !r.deploymentId ? {} : { deploymentId: r.deploymentId }),
+      createdAt: new Date(r.createdAt).toISOString(),
+      expiresAt: secrets.expiresAt,
+      protected: r.protected,
+      mediaForm: plan.mediaForm,
+    };
+    const route = r.protected ? ({ kind: 'sealed' } as const) : ({ kind: 'plain', preferred: plan.preferred, unattended: plan.allowUnattended } as const);
+    const tftp = bootFileRoot(dataDirOf(ctx));
+    const loaders = {
+      ...(existsSync(path.join(tftp, 'ipxe.efi')) ? { ipxeEfi: path.join(tftp, 'ipxe.efi') } : {}),
+      ...(existsSync(path.join(tftp, 'ipxe.lkrn')) ? { ipxeLkrn: path.join(tftp, 'ipxe.lkrn') } : {}),
+    };
+    const spec: MediaBuildSpec = { header, format: r.format, secrets, password: plan.password, script: { siteUrl: r.siteUrl, mediaId: r.id, architecture: r.architecture, mediaForm: plan.mediaForm, route }, content, loaders };
+    const out = path.join(dir, outputName(r));
+    const result = await buildMedia(spec, source, path.join(dir, '.work'), out, progress);
+    const done: MediaRecord = { ...r, state: 'ready', output: { name: outputName(r), size: result.size, sha256: result.sha256, files: result.manifest.files.length } };
+    write(ctx, () => {
+      updateMedia(ctx, done);
+      writeAudit(ctx, 'system', { action: 'media.built', target: r.id, message: `${r.type} media ${r.id} built (${result.size} bytes)`, details: { sha256: result.sha256 } });
+    });
+  } catch (e) {
+    const message = (e as Error).message ?? String(e);
+    ctx.log.warn({ media: r.id, err: message }, `media ${r.id} build failed`);
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    write(ctx, () => {
+      updateMedia(ctx, { ...r, state: 'failed', error: message });
+      // No media carries the token now; it must not stay usable.
+      if (r.tokenId) ctx.db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(ctx.now(), r.tokenId);
+      writeAudit(ctx, 'system', { action: 'media.failed', target: r.id, message: `${r.type} media ${r.id} failed: ${message}`, details: {} });
+    });
+  }
+}
+
+export function getMedia(ctx: SiteContext, id: string): MediaView {
+  const r = getMediaRecord(ctx, id);
+  if (!r) throw notFound(`no media ${id}`, 'id');
+  return mediaView(ctx, r);
+}
+
+export const listMedia = (ctx: SiteContext): MediaView[] => listMediaRecords(ctx).map((r) => mediaView(ctx, r));
+
+/** Resolves when the media's build (if any) has ended; for tests and the CLI's `--wait`. */
+export async function mediaBuilt(ctx: SiteContext, id: string): Promise<MediaView> {
+  await jobsOf(ctx).get(id)?.done;
+  return getMedia(ctx, id);
+}
+
+/** Where the result is, for the download route. */
+export function mediaOutput(ctx: SiteContext, id: string): { path: string; view: MediaView } {
+  const view = getMedia(ctx, id);
+  if (view.state !== 'ready' || !view.output) throw conflict(`media ${id} is ${view.state}${view.error ? `: ${view.error}` : ''}`, 'id');
+  const file = path.join(mediaDir(ctx, id), view.output.name);
+  if (!existsSync(file)) throw notFound(`media ${id} was built but its files are gone from the data directory`, 'id');
+  return { path: file, view };
+}
+
+/** Revokes the media's token (machines booted from it are refused from now on) and deletes its files. */
+export async function deleteMedia(ctx: SiteContext, actor: string, id: string): Promise<void> {
+  const r = getMediaRecord(ctx, id);
+  if (!r) throw notFound(`no media ${id}`, 'id');
+  if (jobsOf(ctx).has(id)) throw conflict(`media ${id} is still building; delete it when the build ends`, 'id');
+  write(ctx, () => {
+    if (r.tokenId) {
+      const active = ctx.db.prepare('SELECT revoked_at FROM tokens WHERE id = ?').get(r.tokenId) as { revoked_at: number | null } | undefined;
+      if (active && active.revoked_at === null) revokeToken(ctx, actor, r.tokenId);
+    }
+    deleteMediaRecord(ctx, id);
+    writeAudit(ctx, actor, { action: 'media.deleted', target: id, message: `media ${id} deleted and its token revoked`, details: {} });
+  });
+  await rm(mediaDir(ctx, id), { recursive: true, force: true });
+}

@@ -1,0 +1,101 @@
+/**
+ * Media test fixtures: a content library over the in-memory store with a boot image and an OS
+ * image imported from small folders, and a build spec for each media type. Which external
+ * programs exist decides which tests run (CI installs them all: .ci/run).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createContent, importFolder } from '../../../content/library.js';
+import { MemoryContentStore } from '../../../content/memory-store.js';
+import { MemoryLibraryRecords } from '../../../content/records.js';
+import type { MediaBuildSpec } from '../../../media/boot-media/build.js';
+import { librarySource, type MediaContentSource } from '../../../media/boot-media/content-source.js';
+import type { MediaFormat, MediaHeader, MediaSecrets, MediaType } from '../../../media/boot-media/model.js';
+import { BOOT_FILES, findTool } from '../../../media/boot-media/tools.js';
+import { existsSync } from 'node:fs';
+
+export interface Teardowns {
+  teardown(fn: () => unknown): void;
+}
+
+export const NOW = Date.UTC(2026, 2, 2, 9, 0, 0);
+
+/** Why a build of `format` cannot run here, or false when everything it needs is installed. */
+export function missingFor(format: MediaFormat): string | false {
+  const tools = format === 'iso' ? ['xorriso', 'mkfs.vfat', 'mmd', 'mcopy'] : format === 'raw' ? ['mkfs.vfat', 'mcopy', 'sfdisk'] : [];
+  const tool = tools.find((t) => !findTool(t));
+  if (tool) return `${tool} is not installed (apt-get install xorriso isolinux syslinux-common mtools dosfstools fdisk)`;
+  const file = Object.values(BOOT_FILES).find((f) => !existsSync(f.path));
+  return file ? `${file.path} is missing (${file.install})` : false;
+}
+
+export function tempDir(t: Teardowns, prefix = 'osdeploy-media-'): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface ContentFixture {
+  readonly source: MediaContentSource;
+  readonly bootImageId: string;
+  readonly osImageId: string;
+  /** Bytes of the OS image's files, by path. */
+  readonly osFiles: Readonly<Record<string, string>>;
+}
+
+export async function contentFixture(t: Teardowns): Promise<ContentFixture> {
+  const library = { store: new MemoryContentStore(), records: new MemoryLibraryRecords() };
+  const root = tempDir(t, 'osdeploy-media-src-');
+  const osFiles = { 'install.wim': 'WIM-IMAGE-BYTES '.repeat(4096), 'sources/setup.cfg': '[setup]\nedition=pro\n', 'readme.txt': 'prestaged' };
+  const lay = (dir: string, files: Record<string, string>) => {
+    for (const [p, text] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(dir, p)), { recursive: true });
+      writeFileSync(path.join(dir, p), text);
+    }
+    return dir;
+  };
+  await createContent(library, { kind: 'bootImage', id: 'PS100001', name: 'Boot image x64', sourcePath: '', os: 'linux', architecture: 'x64' });
+  await importFolder(library, 'PS100001', lay(path.join(root, 'boot'), { 'vmlinuz': 'KERNEL'.repeat(100), 'initrd.img': 'INITRD'.repeat(100) }), new Date(NOW));
+  await createContent(library, { kind: 'osImage', id: 'PS100002', name: 'Windows 11', sourcePath: '', architecture: 'x64' });
+  await importFolder(library, 'PS100002', lay(path.join(root, 'os'), osFiles), new Date(NOW));
+  return { source: librarySource(library), bootImageId: 'PS100001', osImageId: 'PS100002', osFiles };
+}
+
+export interface SpecOptions {
+  readonly type: MediaType;
+  readonly format: MediaFormat;
+  readonly password?: string | null;
+  readonly variables?: Record<string, string>;
+  readonly expiresAt?: string | null;
+  readonly site?: string;
+}
+
+export async function specFor(f: ContentFixture, o: SpecOptions): Promise<MediaBuildSpec> {
+  const id = `PS1M${o.type.slice(0, 3).toUpperCase()}${o.format.toUpperCase()}`;
+  const site = o.site ?? 'http://192.0.2.10:8080';
+  const protectedMedia = (o.password ?? null) !== null;
+  const variables = o.variables ?? { SMSTSPreferredAdvertID: 'PS120001', OSDComputerName: 'LAB-PC-01' };
+  const mediaForm = o.format === 'iso' ? 'cd' : o.format === 'raw' ? 'hardDisk' : 'usb';
+  const expiresAt = o.expiresAt ?? null;
+  const header: MediaHeader = {
+    format: 'osdeploy-media', version: 1, id, type: o.type, siteCode: 'PS1', site, architecture: 'x64', bootImageId: f.bootImageId,
+    ...(protectedMedia ? {} : { deploymentId: 'PS120001' }), createdAt: new Date(NOW).toISOString(), expiresAt, protected: protectedMedia, mediaForm,
+  };
+  const withPolicy = o.type !== 'bootable';
+  const secrets: MediaSecrets = {
+    variables, allowUnattended: true, site, token: 'osd_media-token-value-for-tests', mediaForm, mediaId: id, expiresAt,
+    ...(withPolicy
+      ? { policy: { deploymentId: 'PS120001', taskSequenceId: 'PS100003', taskSequenceName: 'Install Windows 11', purpose: 'available', builtIns: { _SMSTSMediaType: 'FullMedia' },
+          taskSequence: { id: 'PS100003', name: 'Install Windows 11', items: [{ kind: 'step', id: 's1', name: 'Join', type: 'JoinDomainWorkgroup', properties: { password: 'Step-Secret-P4ss' } }] },
+          variables: [{ name: 'HiddenVar', value: 'Hidden-Value-Zz9', hidden: true }] } }
+      : {}),
+  };
+  const ids = withPolicy ? [f.bootImageId, f.osImageId] : [f.bootImageId];
+  const content = [];
+  for (const cid of ids) content.push({ content: (await f.source.current(cid))!, root: o.type === 'prestaged' && cid === f.osImageId ? ('os' as const) : ('content' as const) });
+  return {
+    header, format: o.format, secrets, password: o.password ?? null, content,
+    script: { siteUrl: site, mediaId: id, architecture: 'x64', mediaForm, route: protectedMedia ? { kind: 'sealed' } : { kind: 'plain', preferred: variables.SMSTSPreferredAdvertID ?? null, unattended: true } },
+  };
+}
