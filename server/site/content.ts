@@ -6,7 +6,6 @@
  */
 import { createContent as createRecord, importFolder, type ImportResult } from '../../content/library.js';
 import { contentInfoOf, currentVersion, type ContentObject } from '../../content/model.js';
-import { isContentError } from '../../content/errors.js';
 import { contentIndexOf, type ContentIndex } from '../../policy/content-refs.js';
 import { conflict, notFound } from '../../policy/errors.js';
 import type { TaskSequence } from '../../policy/task-sequences/model.js';
@@ -135,4 +134,4 @@ export function deleteContent(ctx: SiteContext, actor: string, id: string): void
   });
 }
 
-export { contentIndexOf, isContentError };
+export { contentIndexOf };
