@@ -17,6 +17,7 @@ import { bootFileRoot, DEBIAN_IPXE_DIR, importDefaultBootFiles } from './site/bo
 import { detectAdvertiseAddress, startPxeRole, startTftpRole, type RoleStatus } from './network-roles.js';
 import { policyDecider } from './pxe/decide.js';
 import { RootedFileSource } from './tftp/file-source.js';
+import { ContentBootSource } from './site/content-boot-source.js';
 import { openDatabase, type Db } from './store/db.js';
 import { FsContentStore } from '../content/fs-store.js';
 import { SqliteLibraryRecords } from './store/library-records.js';
@@ -60,7 +61,8 @@ export async function startService(config: Config, log: Logger = createLogger(co
 
   const imported = await importDefaultBootFiles(config.dataDir);
   if (imported.length) log.info({ files: imported.map((f) => f.name) }, `boot files imported from ${DEBIAN_IPXE_DIR} into ${bootFileRoot(config.dataDir)}`);
-  const bootFiles = new RootedFileSource([bootFileRoot(config.dataDir)]);
+  // TFTP and /boot/… read boot files from the boot-file store and content from the content store.
+  const bootFiles = new ContentBootSource(ctx, new RootedFileSource([bootFileRoot(config.dataDir)]));
   const advertise = config.advertiseAddress ?? detectAdvertiseAddress();
 
   let url = '';
