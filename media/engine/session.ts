@@ -100,6 +100,27 @@ export async function runSession(deps: SessionDeps, state: RunState, vault: Vaul
     }
   };
 
+  // R-16 "download all content before starting": every package is fetched and verified into the
+  // cache before the first step, so a network loss later cannot stop the run halfway; the steps
+  // then find their files present (the fetcher skips files already there with the right hash).
+  if (vault.content?.option === 'downloadAllFirst' && env.fetcher && state.progress.done.length === 0) {
+    for (const item of vault.content.items) {
+      try {
+        const r = await env.fetcher.fetch(item, path.join(env.cacheDir, item.id));
+        deps.log.line(`download all first: ${item.id} v${item.version}: ${r.files} file(s), ${r.bytes} byte(s)`);
+      } catch (e) {
+        const message = deps.log.clean(`content ${item.id} could not be downloaded before starting: ${(e as Error).message}`).slice(0, 2048);
+        state.status = 'finished';
+        state.outcome = 'failed';
+        await report('runFinished', { outcome: 'failed', message });
+        deps.log.line(`run ${state.runId} of ${state.deploymentId} finished: failed (${message})`);
+        deps.store.save(state, null);
+        deps.store.archive(state);
+        return 'failed';
+      }
+    }
+  }
+
   const result = await runItems(
     vault.taskSequence.items,
     vars.lookup,

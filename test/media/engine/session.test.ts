@@ -74,3 +74,45 @@ t.test('R-29 the saved state opens only with the token it was sealed with', asyn
   t.same(new StateStore(dir, TOKEN).load(), { state, vault });
   t.throws(() => new StateStore(dir, 'another-token').load(), /cannot be opened with this token/);
 });
+
+t.test('R-16 download all content before starting: every package is fetched before the first step; a failed download fails the run before any step', async (t) => {
+  const events: string[] = [];
+  const item = (id: string) => ({ id, kind: 'package', version: 1, manifestSha256: null, locations: [] });
+  const fakeFetcher = (failOn: string | null) => ({
+    manifest: async () => ({ files: [], programs: [] }),
+    fetch: async (i: { id: string }) => {
+      events.push(`fetch ${i.id}`);
+      if (i.id === failOn) throw new Error('no distribution point answered');
+      return { files: 1, bytes: 10, sources: ['dp'] };
+    },
+  });
+  for (const [option, failOn] of [['downloadAllFirst', null], ['downloadAsNeeded', null], ['downloadAllFirst', 'PS100003']] as const) {
+    events.length = 0;
+    const dir = tempDir(t);
+    const log = new EngineLog(path.join(dir, 'state', 'engine.log'), Date.now, () => {});
+    const outbox = new Outbox(path.join(dir, 'state', 'outbox'), new SiteClient(`http://127.0.0.1:${await freePort()}`, TOKEN), log.line);
+    const state: RunState = { version: 1, runId: 'r', deploymentId: 'PS120001', computerId: '1', source: 'media', status: 'running', outcome: null, startedAt: 0, progress: newProgress() };
+    const result = await runSession(
+      {
+        store: new StateStore(path.join(dir, 'state'), TOKEN), outbox, log, now: Date.now, root: path.join(dir, 'root'), disks: new Map(), searchPath: '',
+        fetcherFor: () => fakeFetcher(failOn) as never,
+        execute: async (s) => {
+          events.push(`step ${s.id}`);
+          return { ok: true, exitCode: 0 };
+        },
+      },
+      state,
+      { taskSequence: { id: 'PS100001', name: 'TS', items: [step('s1', 'Echo', {})] }, variables: [], content: { option, items: [item('PS100002'), item('PS100003')] } as never },
+    );
+    if (option === 'downloadAsNeeded') t.same(events, ['step s1'], 'as needed: nothing is fetched up front');
+    else if (failOn) {
+      t.equal(result, 'failed');
+      t.same(events, ['fetch PS100002', 'fetch PS100003'], 'no step ran after the failed download');
+      const last = outbox.pending().map((f) => JSON.parse(readFileSync(path.join(outbox.dir, f), 'utf8')) as Record<string, unknown>).pop();
+      t.match(last, { kind: 'runFinished', outcome: 'failed', message: /PS100003 could not be downloaded before starting/ });
+    } else {
+      t.equal(result, 'success');
+      t.same(events, ['fetch PS100002', 'fetch PS100003', 'step s1'], 'all content first, then the steps');
+    }
+  }
+});
