@@ -7,13 +7,27 @@
 import { agentMode } from './agent.js';
 import { bootMode } from './boot.js';
 import { createEngine, EXIT } from './engine.js';
+import { flagValue, readMediaDir } from './media.js';
 import { parseOptions, USAGE, UsageError } from './options.js';
 import { StateError } from './state.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   let opts;
   try {
-    opts = parseOptions(argv);
+    let opened;
+    const mediaDir = flagValue(argv, '--media');
+    if (mediaDir) {
+      const nowFlag = flagValue(argv, '--now');
+      const now = nowFlag === undefined ? Date.now() : /^\d+$/.test(nowFlag) ? Number(nowFlag) : Date.parse(nowFlag);
+      try {
+        opened = await readMediaDir(mediaDir, flagValue(argv, '--media-password') ?? process.env.OSDEPLOY_MEDIA_PASSWORD ?? null, now);
+      } catch (e) {
+        // Expired, wrong password, tampered, not a media: nothing runs from it.
+        process.stderr.write(`osdeploy-engine: media ${mediaDir}: ${(e as Error).message}\n`);
+        return EXIT.usage;
+      }
+    }
+    opts = parseOptions(argv, process.env, opened);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`osdeploy-engine: ${e.message}\n${USAGE}\n`);

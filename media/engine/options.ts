@@ -51,6 +51,8 @@ export const USAGE = `usage: osdeploy-engine --root DIR [--site URL] [--token TO
   --state DIR          where the engine keeps its progress (default /var/lib/osdeploy-engine)
   --source pxe|media   how the machine booted (default media)
   --media-vars FILE    media variables: JSON {variables, allowUnattended, site, token} or NAME=VALUE lines
+  --media DIR          boot media mounted at DIR: refused when expired or tampered with; a protected
+                       media needs its password (OSDEPLOY_MEDIA_PASSWORD or --media-password)
   --unattended         the media allows unattended deployment (R-20)
   --pick DEPLOYMENT    the deployment to run when the site offers a list (non-interactive)
   --disk N=FILE        a disk image file standing for disk N, repeatable
@@ -110,7 +112,7 @@ const num = (v: string | undefined, flag: string, fallback: number, min = 0): nu
   return Number(v);
 };
 
-export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): EngineOptions | 'help' {
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, openedMedia?: MediaFile): EngineOptions | 'help' {
   let values;
   try {
     ({ values } = parseArgs({
@@ -120,7 +122,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
         root: { type: 'string' }, state: { type: 'string' }, source: { type: 'string' }, 'media-vars': { type: 'string' }, pick: { type: 'string' },
         agent: { type: 'boolean' }, once: { type: 'boolean' }, interval: { type: 'string' }, 'utc-offset': { type: 'string' }, disk: { type: 'string', multiple: true },
         'wait-site': { type: 'string' }, 'flush-timeout': { type: 'string' }, unattended: { type: 'boolean' }, uefi: { type: 'boolean' }, name: { type: 'string' },
-        now: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        now: { type: 'string' }, help: { type: 'boolean', short: 'h' }, media: { type: 'string' }, 'media-password': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -129,7 +131,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     throw new UsageError((e as Error).message);
   }
   if (values.help) return 'help';
-  const media = values['media-vars'] ? readMediaFile(values['media-vars']) : { variables: {}, allowUnattended: false };
+  if (values.media && !openedMedia) throw new UsageError('--media must be opened before the options are read (cli.ts does it)');
+  const media = openedMedia ?? (values['media-vars'] ? readMediaFile(values['media-vars']) : { variables: {}, allowUnattended: false });
   const site = values.site ?? media.site ?? kernelArg('osdeploy.site') ?? env.OSDEPLOY_SITE;
   const token = values.token ?? env.OSDEPLOY_TOKEN ?? media.token ?? kernelArg('osdeploy.token');
   if (!site) throw new UsageError('no site: give --site URL (or a media file, osdeploy.site= or OSDEPLOY_SITE)');
