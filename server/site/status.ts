@@ -3,7 +3,7 @@
  * resend after a lost answer harmless), with the time and the computer, and R-19 recorded
  * when a Required deployment starts from PXE.
  */
-import type { RunSource, StatusKind, StatusMessage, StepRef } from '../../policy/status.js';
+import type { StatusMessage } from '../../policy/status.js';
 import type { Computer } from '../../policy/computers.js';
 import type { Deployment } from '../../policy/deployments/model.js';
 import { tryNormalizeMac } from '../../policy/normalize.js';
@@ -12,25 +12,7 @@ import { write, type SiteContext } from './context.js';
 import { recordRequiredPxeStart } from './deployments.js';
 
 /** What the API accepts: the message without the site's fields, identified by computerId or a MAC. */
-export interface StatusInput {
-  readonly id: string;
-  readonly at: number;
-  readonly computerId?: string;
-  readonly mac?: string;
-  readonly deploymentId: string;
-  readonly runId: string;
-  readonly kind: StatusKind;
-  readonly step?: StepRef;
-  readonly exitCode?: number;
-  readonly outputTail?: string;
-  readonly durationMs?: number;
-  readonly percent?: number;
-  readonly outcome?: 'success' | 'failed';
-  readonly source?: RunSource;
-  readonly message?: string;
-  readonly continuedOnError?: boolean;
-  readonly resumed?: boolean;
-}
+export type StatusInput = Omit<StatusMessage, 'computerId' | 'receivedAt'> & { readonly computerId?: string; readonly mac?: string };
 
 export const MAX_OUTPUT_TAIL_BYTES = 8 * 1024;
 export const MAX_BATCH = 500;
