@@ -73,7 +73,7 @@ t.test('R-28 property: any edited task sequence, stripped and serialised, valida
   const ops = fc.array(
     fc.oneof(
       fc.constant<EditOp>({ op: 'addGroup', name: 'G' }),
-      fc.record({ commandLine: fc.string({ minLength: 1, maxLength: 20 }).filter((s) => !s.includes('\u0000')), pw: fc.string({ minLength: 1, maxLength: 12 }).filter((s) => [...s].every((c) => c >= ' ' && c !== '\u007f')) }).map(
+      fc.record({ commandLine: fc.string({ minLength: 1, maxLength: 20 }).filter((s) => !s.includes('\u0000') && s.trim() !== ''), pw: fc.string({ minLength: 1, maxLength: 12 }).filter((s) => [...s].every((c) => c >= ' ' && c !== '\u007f')) }).map(
         (p): EditOp => ({ op: 'addStep', type: 'RunCommandLine', properties: { commandLine: p.commandLine, runAsUser: true, runAsAccount: 'a', runAsPassword: p.pw } }),
       ),
     ),
