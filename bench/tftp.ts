@@ -39,6 +39,9 @@ const { values: opt } = parseArgs({
     core: { type: 'string', default: '0' },
     peers: { type: 'string', default: 'tftpd-hpa,dnsmasq' },
     cases: { type: 'string', default: 'w1,w16,curl,c-w1,c-w16' },
+    /** Also run osdeploy on its JavaScript data path, as `osdeploy-js` (informational, no target). */
+    js: { type: 'boolean', default: true },
+    engine: { type: 'string', default: 'auto' },
   },
 });
 
@@ -90,10 +93,12 @@ async function ready(port: number, dir: string): Promise<boolean> {
 
 async function startServer(name: string, dir: string): Promise<Server | string> {
   const pin = ['-c', CORE];
-  if (name === 'osdeploy') {
+  if (name === 'osdeploy' || name === 'osdeploy-js') {
     const port = await freeUdpPort();
-    const proc = spawn('taskset', [...pin, process.execPath, '--import', 'tsx', 'bench/tftp.ts', '--serve', dir, '--port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-    await new Promise<void>((r) => proc.stderr?.on('data', (d: Buffer) => d.toString().includes('READY') && r()));
+    const engine = name === 'osdeploy-js' ? 'js' : 'auto';
+    const proc = spawn('taskset', [...pin, process.execPath, '--import', 'tsx', 'bench/tftp.ts', '--serve', dir, '--port', String(port), '--engine', engine], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const line = await new Promise<string>((r) => proc.stderr?.on('data', (d: Buffer) => d.toString().includes('READY') && r(d.toString().trim())));
+    console.log(`${name}: ${line}`);
     return { name, port, proc };
   }
   if (name === 'tftpd-hpa') {
@@ -203,7 +208,7 @@ async function main(): Promise<void> {
   await writeFile(join(dir, 'probe.txt'), 'probe');
   const expected = { big: { size: big.length, sha: sha(big) }, conc: { size: conc.length, sha: sha(conc) } };
   const cases = ALL_CASES.filter((c) => (opt.cases as string).split(',').includes(c.id));
-  const servers = ['osdeploy', ...(opt.peers as string).split(',').filter(Boolean)];
+  const servers = ['osdeploy', ...(opt.js ? ['osdeploy-js'] : []), ...(opt.peers as string).split(',').filter(Boolean)];
   console.log(`tftp bench: ${new Date().toISOString()}, ${os.cpus().length} cores (${os.cpus()[0]?.model}), node ${process.version}, pinned to core ${CORE}`);
   console.log(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the machine skews wall-clock figures)`);
   console.log(`file ${(big.length / 1e6).toFixed(0)} MB; concurrent file ${(conc.length / 1e6).toFixed(0)} MB × ${CLIENTS}; ${runs} runs per case; out dir ${outDir}`);
@@ -236,7 +241,7 @@ async function main(): Promise<void> {
         r.set(s.name, mbps);
         cpuResults.set(`${c.id}/${s.name}`, cpu);
         console.log(
-          `  ${s.name.padEnd(9)} ${c.client.padEnd(5)} ${c.label.padEnd(44)} median ${mbps.toFixed(1).padStart(7)} MB/s, server CPU ${cpu.toFixed(2)} s/100 MB  runs ${f.map((x) => x.mbps.toFixed(1)).join(' ')}`,
+          `  ${s.name.padEnd(11)} ${c.client.padEnd(5)} ${c.label.padEnd(44)} median ${mbps.toFixed(1).padStart(7)} MB/s, server CPU ${cpu.toFixed(2)} s/100 MB  runs ${f.map((x) => x.mbps.toFixed(1)).join(' ')}`,
         );
       }
     }
@@ -249,7 +254,7 @@ async function main(): Promise<void> {
 }
 
 function report(cases: Case[], servers: string[], results: Map<string, Map<string, number>>, cpu: Map<string, number>, notes: string[]): void {
-  const peers = servers.filter((s) => s !== 'osdeploy');
+  const peers = servers.filter((s) => !s.startsWith('osdeploy'));
   console.log(`\n| case | client | ${servers.map((s) => `${s} MB/s`).join(' | ')} | ${peers.map((p) => `osdeploy/${p}`).join(' | ')} |`);
   console.log(`|---|---|${servers.map(() => '---:').join('|')}|${peers.map(() => '---:').join('|')}|`);
   let pass = true;
@@ -288,8 +293,9 @@ if (opt.serve) {
     host: '127.0.0.1',
     source: new RootedFileSource([opt.serve]),
     log: pino({ level: 'info' }),
+    engine: opt.engine as 'auto' | 'native' | 'js',
   });
-  process.stderr.write(`READY ${svc.port}\n`);
+  process.stderr.write(`READY port ${svc.port}, ${svc.engine} data path\n`);
   process.on('SIGTERM', () => void svc.close().then(() => process.exit(0)));
 } else {
   await main();

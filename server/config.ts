@@ -21,6 +21,8 @@ export interface Config {
   /** The TFTP server; `off` disables it. */
   readonly tftp: 'on' | 'off';
   readonly tftpPort: number;
+  /** The TFTP data path: `auto` (native when built, else JavaScript), `native` (refuse to start without it), `js`. */
+  readonly tftpEngine: 'auto' | 'native' | 'js';
   /** The IPv4 address put in PXE replies (next-server, URLs); auto-detected when unset. */
   readonly advertiseAddress: string | null;
 }
@@ -101,6 +103,15 @@ export const CONFIG_KEYS: Readonly<Record<Key, KeySpec>> = {
   pxePort: { env: 'OSDEPLOY_PXE_PORT', flag: 'pxe-port', parse: port },
   tftp: { env: 'OSDEPLOY_TFTP', flag: 'tftp', parse: onOff },
   tftpPort: { env: 'OSDEPLOY_TFTP_PORT', flag: 'tftp-port', parse: port },
+  tftpEngine: {
+    env: 'OSDEPLOY_TFTP_ENGINE',
+    flag: 'tftp-engine',
+    parse: (r, w) => {
+      const s = text(r, w);
+      if (s !== 'auto' && s !== 'native' && s !== 'js') throw new ConfigError(`${w} must be auto, native or js`);
+      return s;
+    },
+  },
   advertiseAddress: { env: 'OSDEPLOY_ADVERTISE_ADDRESS', flag: 'advertise-address', parse: ipv4 },
 };
 
@@ -116,6 +127,7 @@ export const DEFAULTS: Config = {
   pxePort: 4011,
   tftp: 'on',
   tftpPort: 69,
+  tftpEngine: 'auto',
   advertiseAddress: null,
 };
 

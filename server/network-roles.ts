@@ -49,8 +49,8 @@ export interface NetworkRoles {
 export async function startTftpRole(config: Config, source: BootFileSource, log: Logger): Promise<{ status: RoleStatus; service: TftpService | null }> {
   if (config.tftp === 'off') return { status: { role: 'tftp', state: 'disabled', detail: 'OSDEPLOY_TFTP=off' }, service: null };
   try {
-    const service = await startTftpService({ port: config.tftpPort, host: config.bind === '::' ? '0.0.0.0' : config.bind, source, log: log.child({ svc: 'tftp' }) });
-    return { status: { role: 'tftp', state: 'up', detail: `UDP ${service.port}` }, service };
+    const service = await startTftpService({ port: config.tftpPort, host: config.bind === '::' ? '0.0.0.0' : config.bind, source, log: log.child({ svc: 'tftp' }), engine: config.tftpEngine });
+    return { status: { role: 'tftp', state: 'up', detail: `UDP ${service.port}, ${service.engine} data path` }, service };
   } catch (e) {
     const detail = bindFailureHint('TFTP', config.tftpPort, e as NodeJS.ErrnoException, 'OSDEPLOY_TFTP_PORT');
     log.error({ svc: 'tftp', err: (e as Error).message }, detail);

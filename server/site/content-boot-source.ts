@@ -30,6 +30,7 @@ export class ContentBootSource implements BootFileSource {
     const handle = await open(this.ctx.library.store.pathOf(file.sha256), 'r');
     return {
       size: file.size,
+      fd: handle.fd,
       read: async (buf, position) => (await handle.read(buf, 0, buf.length, position)).bytesRead,
       close: () => handle.close(),
     };

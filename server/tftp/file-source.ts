@@ -15,6 +15,8 @@ import { resolve, sep } from 'node:path';
 
 export interface OpenFile {
   readonly size: number;
+  /** The descriptor, when the file is a real open file (the native data path reads through it). */
+  readonly fd?: number;
   /** Reads up to `buf.length` bytes at `position`; returns the count (0 at end of file). */
   read(buf: Buffer, position: number): Promise<number>;
   close(): Promise<void>;
@@ -150,6 +152,7 @@ export class RootedFileSource implements BootFileSource {
     const fh = handle;
     return {
       size: st.size,
+      fd: fh.fd,
       read: async (buf, position) => (await fh.read(buf, 0, buf.length, position)).bytesRead,
       close: () => fh.close(),
     };

@@ -14,8 +14,10 @@ import { PathRefusedError, type BootFileSource, type OpenFile } from './file-sou
 import { bindSocket, createUdpSocket, endpoint, systemClock, type Clock, type CreateSocket, type RemoteInfo, type SocketType, type UdpSocket } from './io.js';
 import { netasciiFile } from './netascii.js';
 import { negotiate, type NegotiationLimits } from './negotiate.js';
+import { loadNativeTftp, type NativeTftp } from './native.js';
+import { NativeTransferSession } from './native-session.js';
 import { TransferSession } from './session.js';
-import { ReadTransfer } from './transfer.js';
+import { ReadTransfer, type TransferConfig } from './transfer.js';
 
 export interface TftpServiceOptions {
   /** UDP port for requests (69 in production; 0 picks a free one). */
@@ -38,13 +40,23 @@ export interface TftpServiceOptions {
   /** Consecutive timeouts before a transfer is dropped (default 5). */
   maxRetries?: number;
   createSocket?: CreateSocket;
+  /**
+   * Which data path runs the transfers: `native` (native/tftp_transfer.c, refused at start when
+   * it was not built), `js` (TransferSession over dgram), or `auto` (default): native for files
+   * with a descriptor when it was built and no test seam (`clock`, `createSocket`) is injected.
+   */
+  engine?: TftpEngine;
 }
+
+export type TftpEngine = 'auto' | 'native' | 'js';
 
 export interface TftpService {
   /** The bound request port. */
   readonly port: number;
   /** Transfers in progress, including requests still opening their file. */
   activeTransfers(): number;
+  /** The data path transfers of files with a descriptor take. */
+  readonly engine: 'native' | 'js';
   /** Stops listening and aborts every transfer; resolves once all sockets and files are closed. */
   close(): Promise<void>;
 }
@@ -61,7 +73,7 @@ const MAX_NETASCII_BYTES = 16 * 1024 * 1024;
 const MAX_READ_CHUNK = 4 * 1024 * 1024;
 
 interface Slot {
-  session: TransferSession | null;
+  session: { abort(reason: string): void } | null;
   ended: Promise<void>;
   release: () => void;
 }
@@ -70,8 +82,19 @@ export async function startTftpService(options: TftpServiceOptions): Promise<Tft
   const type: SocketType = options.host.includes(':') ? 'udp6' : 'udp4';
   const listener = (options.createSocket ?? createUdpSocket)(type);
   await bindSocket(listener, options.port, options.host);
-  const server = new TftpServer(options, type, listener);
-  return { port: server.port, activeTransfers: () => server.active(), close: () => server.close() };
+  let native: NativeTftp | null = null;
+  const engine = options.engine ?? 'auto';
+  if (engine !== 'js') {
+    const loaded = loadNativeTftp();
+    if (engine === 'native' && loaded.native === null) {
+      await new Promise<void>((r) => listener.close(() => r()));
+      throw new Error(`TFTP engine "native" is not available: ${loaded.why}`);
+    }
+    if (engine === 'native' || (options.clock === undefined && options.createSocket === undefined)) native = loaded.native;
+    if (native === null && engine === 'auto') options.log.debug({ why: loaded.why }, 'tftp: native data path not used');
+  }
+  const server = new TftpServer(options, type, listener, native);
+  return { port: server.port, engine: native ? 'native' : 'js', activeTransfers: () => server.active(), close: () => server.close() };
 }
 
 class TftpServer {
@@ -86,6 +109,7 @@ class TftpServer {
     private readonly options: TftpServiceOptions,
     private readonly type: SocketType,
     private readonly listener: UdpSocket,
+    private readonly native: NativeTftp | null,
   ) {
     this.clock = options.clock ?? systemClock;
     this.limits = {
@@ -105,7 +129,7 @@ class TftpServer {
         this.log.warn({ err: (err as Error).message }, 'request handling failed');
       }
     });
-    this.log.info({ host: options.host, port: this.port }, 'tftp listening');
+    this.log.info({ host: options.host, port: this.port, engine: native ? 'native' : 'js' }, 'tftp listening');
   }
 
   active(): number {
@@ -195,11 +219,40 @@ class TftpServer {
         await file?.close();
         return slot.release();
       }
+      const { config, chunkBlocks } = this.transferConfig(request, file, tlog);
+      const fd = file.fd;
+      if (this.native && fd !== undefined) {
+        const session = new NativeTransferSession({
+          native: this.native,
+          bindHost: this.listener.address().address,
+          client: { address: rinfo.address, port: rinfo.port },
+          file,
+          fd,
+          config,
+          chunkBlocks,
+          log: tlog,
+          now: () => this.clock.now(),
+          onEnd: slot.release,
+        });
+        session.start();
+        slot.session = session;
+        return;
+      }
       socket = (this.options.createSocket ?? createUdpSocket)(this.type);
       await bindSocket(socket, 0, this.options.host);
       if (this.closing) throw new Error('server closing');
-      slot.session = this.session(request, rinfo, file, socket, tlog, slot);
-      slot.session.start();
+      const session = new TransferSession({
+        socket,
+        client: { address: rinfo.address, port: rinfo.port },
+        file,
+        transfer: new ReadTransfer(config),
+        clock: this.clock,
+        log: tlog,
+        readChunkBlocks: chunkBlocks,
+        onEnd: slot.release,
+      });
+      slot.session = session;
+      session.start();
     } catch (err) {
       tlog.warn({ err: (err as Error).message }, 'could not start the transfer');
       this.replyError(rinfo, TftpErrorCode.NOT_DEFINED, 'server error');
@@ -213,10 +266,11 @@ class TftpServer {
     }
   }
 
-  private session(request: RequestPacket, rinfo: RemoteInfo, file: OpenFile, socket: UdpSocket, tlog: Logger, slot: Slot): TransferSession {
+  /** The negotiated transfer (RFC 2347) and how many blocks each positioned read covers. */
+  private transferConfig(request: RequestPacket, file: OpenFile, tlog: Logger): { config: TransferConfig; chunkBlocks: number } {
     const n = negotiate(request.options, file.size, this.limits);
     const baseTimeout = this.limits.defaultTimeoutMs;
-    const transfer = new ReadTransfer({
+    const config: TransferConfig = {
       size: file.size,
       blksize: n.blksize,
       windowsize: n.windowsize,
@@ -224,19 +278,10 @@ class TftpServer {
       maxBackoffMs: Math.max(n.timeoutMs, 8 * baseTimeout),
       maxRetries: this.options.maxRetries ?? 5,
       oack: n.oack,
-    });
+    };
     const chunk = Math.min(Math.max(MIN_READ_CHUNK, n.blksize * n.windowsize), MAX_READ_CHUNK);
     tlog.debug({ mode: request.mode, size: file.size, blksize: n.blksize, windowsize: n.windowsize, oack: Object.fromEntries(n.oack) }, 'transfer started');
-    return new TransferSession({
-      socket,
-      client: { address: rinfo.address, port: rinfo.port },
-      file,
-      transfer,
-      clock: this.clock,
-      log: tlog,
-      readChunkBlocks: Math.ceil(chunk / n.blksize),
-      onEnd: slot.release,
-    });
+    return { config, chunkBlocks: Math.ceil(chunk / n.blksize) };
   }
 
   /** The file to send (converted for netascii), or null after answering the client with an ERROR. */

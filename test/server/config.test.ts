@@ -180,6 +180,10 @@ t.test('boot roles and the advertise address', async (t) => {
   refuses(t, () => loadConfig({ flags: { pxe: 'maybe' } }), /^--pxe must be on or off \(got "maybe"\)$/);
   refuses(t, () => loadConfig({ env: { OSDEPLOY_TFTP: 'enabled' } }), /^OSDEPLOY_TFTP must be on or off/);
   refuses(t, () => loadConfig({ env: { OSDEPLOY_TFTP_PORT: '69000' } }), /^OSDEPLOY_TFTP_PORT must be a port number/);
+  t.equal(loadConfig().tftpEngine, 'auto', 'the TFTP data path is chosen automatically by default');
+  t.equal(loadConfig({ env: { OSDEPLOY_TFTP_ENGINE: 'js' } }).tftpEngine, 'js');
+  t.equal(loadConfig({ flags: { 'tftp-engine': 'native' } }).tftpEngine, 'native');
+  refuses(t, () => loadConfig({ env: { OSDEPLOY_TFTP_ENGINE: 'fast' } }), /^OSDEPLOY_TFTP_ENGINE must be auto, native or js/);
   for (const bad of ['10.0.0', '10.0.0.256', 'fe80::1', 'host.lan', '1.2.3.4.5'])
     refuses(t, () => loadConfig({ flags: { 'advertise-address': bad } }), /^--advertise-address must be an IPv4 address/);
 });

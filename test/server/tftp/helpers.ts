@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Clock } from '../../../server/tftp/io.js';
 import type { BootFileSource, OpenFile } from '../../../server/tftp/file-source.js';
+import { loadNativeTftp } from '../../../server/tftp/native.js';
 
 export const silentLog = (): Logger => pino({ level: 'silent' });
 
@@ -250,4 +251,15 @@ export class GeneratedSource implements BootFileSource {
       },
     };
   }
+}
+
+/**
+ * The data paths every real-client test runs against: the native one (native/tftp_transfer.c)
+ * when it was built, and the JavaScript one always. CI builds the native path, so there a
+ * missing build fails the run instead of quietly testing one path only.
+ */
+export function testEngines(): ('native' | 'js')[] {
+  const { native, why } = loadNativeTftp();
+  if (native === null && process.env.CI) throw new Error(`CI must test the native TFTP data path: ${why}`);
+  return native ? ['native', 'js'] : ['js'];
 }

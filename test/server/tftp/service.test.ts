@@ -5,11 +5,11 @@
  */
 import t, { type Test } from 'tap';
 import dgram from 'node:dgram';
-import { startTftpService, type TftpServiceOptions } from '../../../server/tftp/service.js';
+import { startTftpService, type TftpEngine, type TftpServiceOptions } from '../../../server/tftp/service.js';
 import { RootedFileSource } from '../../../server/tftp/file-source.js';
 import type { CreateSocket } from '../../../server/tftp/io.js';
 import { decodeTftp, encodeTftp, type TftpPacket } from '../../../server/wire/tftp/index.js';
-import { FakeClock, GeneratedSource, RawPeer, seededBytes, silentLog, tempTree, waitFor, type Datagram } from './helpers.js';
+import { FakeClock, GeneratedSource, RawPeer, seededBytes, silentLog, tempTree, testEngines, waitFor, type Datagram } from './helpers.js';
 
 const BIG = seededBytes(50_000, 1);
 const tree = await tempTree({ 'big.bin': BIG, 'small.txt': 'line one\nline two\r\n', 'boot/x64/bcd': 'bcd' });
@@ -28,11 +28,15 @@ function tracking(): { create: CreateSocket; made: { closed: boolean }[] } {
   return { create, made };
 }
 
-async function service(t: Test, extra: Partial<TftpServiceOptions> = {}) {
-  const svc = await startTftpService({ port: 0, host: '127.0.0.1', source: new RootedFileSource([tree.root]), log: silentLog(), ...extra });
+async function serviceOn(t: Test, engine: TftpEngine | undefined, extra: Partial<TftpServiceOptions> = {}) {
+  const svc = await startTftpService({ port: 0, host: '127.0.0.1', source: new RootedFileSource([tree.root]), log: silentLog(), ...(engine ? { engine } : {}), ...extra });
+  if (engine) t.equal(svc.engine, engine, `the ${engine} data path runs the transfers`);
   t.teardown(() => svc.close());
   return svc;
 }
+
+/** The service as the tests with a seam (clock, socket factory, fd-less source) get it: the JavaScript path. */
+const service = (t: Test, extra: Partial<TftpServiceOptions> = {}) => serviceOn(t, undefined, extra);
 
 async function peer(t: Test): Promise<RawPeer> {
   const p = await RawPeer.open();
@@ -73,94 +77,6 @@ async function fetch(t: Test, p: RawPeer, port: number, name: string, options: R
   return { data: Buffer.concat(chunks), datas };
 }
 
-t.test('R-21 a read with options: OACK from a fresh transfer ID, then the file', async (t) => {
-  const svc = await service(t);
-  const p = await peer(t);
-  await p.send(rrq('big.bin', { blksize: '1468', tsize: '0', foo: 'bar' }), svc.port);
-  const [oack, d] = await expectPacket(t, p, 'OACK');
-  t.same(oack, { op: 'OACK', options: new Map([['blksize', '1468'], ['tsize', String(BIG.length)]]) }, 'unknown option left out');
-  t.not(d.port, svc.port, 'the transfer uses its own port (RFC 1350 §4)');
-  t.equal(svc.activeTransfers(), 1);
-  await p.send(ack(0), d.port);
-  const [first] = await expectPacket(t, p, 'DATA 1');
-  t.match(first, { op: 'DATA', block: 1 });
-  t.equal((first as { data: Uint8Array }).data.length, 1468);
-  p.close();
-  const q = await peer(t);
-  const got = await fetch(t, q, svc.port, 'big.bin', { blksize: '1468' });
-  t.ok(got.data.equals(BIG), 'byte-exact');
-});
-
-t.test('R-21 refusals: write requests, missing files, hostile paths', async (t) => {
-  const svc = await service(t);
-  const p = await peer(t);
-  await p.send(encodeTftp({ op: 'WRQ', filename: 'x', mode: 'octet', options: new Map() }), svc.port);
-  const [wrq, d] = await expectPacket(t, p, 'WRQ');
-  t.same(wrq, { op: 'ERROR', code: 2, message: 'read-only server' });
-  t.equal(d.port, svc.port);
-  await p.send(rrq('nope.efi'), svc.port);
-  t.same((await expectPacket(t, p, 'missing'))[0], { op: 'ERROR', code: 1, message: 'file not found' });
-  for (const hostile of ['../../etc/passwd', 'boot\\..\\..\\etc\\shadow', 'a\0b']) {
-    await p.send(Buffer.concat([Buffer.from([0, 1]), Buffer.from(hostile), Buffer.from([0]), Buffer.from('octet\0')]), svc.port);
-    const [pkt] = await expectPacket(t, p, hostile);
-    // A NUL inside the name ends it early ("a"), which is simply not found.
-    t.match(pkt, { op: 'ERROR', code: hostile.includes('\0') ? 4 : 2 }, JSON.stringify(hostile));
-  }
-  t.equal(svc.activeTransfers(), 0);
-});
-
-t.test('R-32 malformed datagrams are answered or ignored and never stop the service', async (t) => {
-  const svc = await service(t);
-  const p = await peer(t);
-  const send = (b: number[]) => p.send(Buffer.from(b), svc.port);
-  await p.send(Buffer.from('\0\x01file\0mail\0'), svc.port);
-  t.match((await expectPacket(t, p, 'bad mode'))[0], { op: 'ERROR', code: 4, message: 'malformed request: bad-mode' });
-  await p.send(Buffer.from('\0\x01file\0octet\0tsize\x000\0TSIZE\x000\0'), svc.port);
-  t.match((await expectPacket(t, p, 'duplicate option'))[0], { op: 'ERROR', code: 8, message: 'malformed request: duplicate-option' });
-  await send([]);
-  await send([0]);
-  await send([0, 9, 1, 2, 3]);
-  await send([0, 4, 0, 1]); // a stray ACK on the request port
-  await send([0, 5, 0, 0, 0]); // a stray ERROR
-  await send([0x47, 0x45, 0x54, 0x20]); // "GET "
-  t.same(await p.drain(200), [], 'junk and strays get no answer');
-  const got = await fetch(t, p, svc.port, 'small.txt');
-  t.equal(got.data.toString(), 'line one\nline two\r\n', 'still serving');
-});
-
-t.test('R-21 a packet from a foreign TID gets ERROR 5 and the transfer goes on', async (t) => {
-  const svc = await service(t);
-  const p = await peer(t);
-  const intruder = await peer(t);
-  await p.send(rrq('big.bin'), svc.port);
-  const [first, d] = await expectPacket(t, p, 'DATA 1');
-  t.match(first, { op: 'DATA', block: 1 });
-  await intruder.send(ack(1), d.port);
-  t.same((await expectPacket(t, intruder, 'ERROR 5'))[0], { op: 'ERROR', code: 5, message: 'unknown transfer ID' });
-  await intruder.send(encodeTftp({ op: 'ERROR', code: 0, message: 'x' }), d.port);
-  t.same(await intruder.drain(100), [], 'an ERROR from a foreign TID is not answered');
-  const chunks = [Buffer.from((first as { data: Uint8Array }).data)];
-  await p.send(ack(1), d.port);
-  for (;;) {
-    const [pkt] = await expectPacket(t, p, 'DATA');
-    if (pkt.op !== 'DATA') throw new Error(pkt.op);
-    chunks.push(Buffer.from(pkt.data));
-    await p.send(ack(pkt.block), d.port);
-    if (pkt.data.length < 512) break;
-  }
-  t.ok(Buffer.concat(chunks).equals(BIG), 'the transfer completed byte-exact');
-  t.ok(await waitFor(() => svc.activeTransfers() === 0));
-});
-
-t.test('R-21 every ACK sent twice: each DATA still goes out once (no Sorcerer’s Apprentice)', async (t) => {
-  const svc = await service(t, { timeoutMs: 30_000 });
-  const p = await peer(t);
-  const got = await fetch(t, p, svc.port, 'big.bin', {}, true);
-  t.ok(got.data.equals(BIG));
-  t.equal(got.datas, Math.floor(BIG.length / 512) + 1, 'one DATA per block');
-  t.same(await p.drain(300), [], 'no late duplicates');
-});
-
 t.test('R-21 a client that goes silent is retried with backoff, then dropped and its socket closed (fake clock)', async (t) => {
   const clock = new FakeClock();
   const sockets = tracking();
@@ -197,31 +113,6 @@ t.test('R-21 silent clients on the real clock are dropped too', async (t) => {
   t.ok(got.every((d) => decodeTftp(d.msg).op === 'OACK' || decodeTftp(d.msg).op === 'ERROR'), 'only OACK retransmissions and the final ERROR');
 });
 
-t.test('R-21 a client ERROR ends the transfer; maxTransfers answers "busy"', async (t) => {
-  const svc = await service(t, { maxTransfers: 1, timeoutMs: 30_000 });
-  const p = await peer(t);
-  const other = await peer(t);
-  await p.send(rrq('big.bin'), svc.port);
-  const [, d] = await expectPacket(t, p, 'DATA 1');
-  await other.send(rrq('big.bin'), svc.port);
-  t.same((await expectPacket(t, other, 'busy'))[0], { op: 'ERROR', code: 0, message: 'server busy, try again later' });
-  await p.send(encodeTftp({ op: 'ERROR', code: 0, message: 'user cancelled' }), d.port);
-  t.ok(await waitFor(() => svc.activeTransfers() === 0));
-  t.same(await p.drain(100), [], 'no answer to an ERROR');
-});
-
-t.test('R-21 netascii reads convert line ends (RFC 1350 §1)', async (t) => {
-  const svc = await service(t);
-  const p = await peer(t);
-  await p.send(rrq('small.txt', { tsize: '0' }, 'netascii'), svc.port);
-  const [oack, d] = await expectPacket(t, p, 'OACK');
-  t.same(oack, { op: 'OACK', options: new Map([['tsize', '22']]) }, 'tsize is the converted size');
-  await p.send(ack(0), d.port);
-  const [data] = await expectPacket(t, p, 'DATA');
-  t.same(Buffer.from((data as { data: Uint8Array }).data).toString('latin1'), 'line one\r\nline two\r\0\r\n');
-  await p.send(ack(1), d.port);
-});
-
 t.test('R-21 close() aborts running transfers and closes every socket', async (t) => {
   const sockets = tracking();
   const svc = await startTftpService({ port: 0, host: '127.0.0.1', source: new RootedFileSource([tree.root]), log: silentLog(), createSocket: sockets.create });
@@ -234,22 +125,6 @@ t.test('R-21 close() aborts running transfers and closes every socket', async (t
   t.ok(await waitFor(() => sockets.made.every((s) => s.closed)));
 });
 
-t.test('R-32 a netascii read of a large file is refused instead of scanning it', async (t) => {
-  const svc = await service(t, { source: new GeneratedSource({ 'huge.wim': 17 * 1024 * 1024, 'menu.cfg': 100 }) });
-  const p = await peer(t);
-  await p.send(rrq('huge.wim', {}, 'netascii'), svc.port);
-  t.same((await expectPacket(t, p, 'refusal'))[0], { op: 'ERROR', code: 0, message: 'netascii is limited to 16 MiB files; use octet (binary) mode' });
-  await p.send(rrq('menu.cfg', {}, 'netascii'), svc.port);
-  t.match((await expectPacket(t, p, 'small netascii'))[0], { op: 'DATA', block: 1 });
-});
-
-t.test('R-21 a host name to bind is resolved (the literal fast path falls back to DNS)', async (t) => {
-  const svc = await service(t, { host: 'localhost' });
-  const p = await peer(t);
-  const got = await fetch(t, p, svc.port, 'small.txt');
-  t.equal(got.data.toString(), 'line one\nline two\r\n');
-});
-
 t.test('R-32 a file that shrinks under a transfer ends it with ERROR 0, not a short file', async (t) => {
   const shrinking = {
     open: async () => ({ size: 4096, read: async () => 0, close: async () => {} }),
@@ -260,3 +135,137 @@ t.test('R-32 a file that shrinks under a transfer ends it with ERROR 0, not a sh
   t.same((await expectPacket(t, p, 'read error'))[0], { op: 'ERROR', code: 0, message: 'read error' });
   t.ok(await waitFor(() => svc.activeTransfers() === 0));
 });
+
+/** What every data path must do the same way (the seams above are the JavaScript path's). */
+for (const engine of testEngines()) {
+  const service = (t: Test, extra: Partial<TftpServiceOptions> = {}) => serviceOn(t, engine, extra);
+
+  t.test(`${engine}: R-21 a read with options: OACK from a fresh transfer ID, then the file`, async (t) => {
+    const svc = await service(t);
+    const p = await peer(t);
+    await p.send(rrq('big.bin', { blksize: '1468', tsize: '0', foo: 'bar' }), svc.port);
+    const [oack, d] = await expectPacket(t, p, 'OACK');
+    t.same(oack, { op: 'OACK', options: new Map([['blksize', '1468'], ['tsize', String(BIG.length)]]) }, 'unknown option left out');
+    t.not(d.port, svc.port, 'the transfer uses its own port (RFC 1350 §4)');
+    t.equal(svc.activeTransfers(), 1);
+    await p.send(ack(0), d.port);
+    const [first] = await expectPacket(t, p, 'DATA 1');
+    t.match(first, { op: 'DATA', block: 1 });
+    t.equal((first as { data: Uint8Array }).data.length, 1468);
+    p.close();
+    const q = await peer(t);
+    const got = await fetch(t, q, svc.port, 'big.bin', { blksize: '1468' });
+    t.ok(got.data.equals(BIG), 'byte-exact');
+  });
+
+  t.test(`${engine}: R-21 refusals: write requests, missing files, hostile paths`, async (t) => {
+    const svc = await service(t);
+    const p = await peer(t);
+    await p.send(encodeTftp({ op: 'WRQ', filename: 'x', mode: 'octet', options: new Map() }), svc.port);
+    const [wrq, d] = await expectPacket(t, p, 'WRQ');
+    t.same(wrq, { op: 'ERROR', code: 2, message: 'read-only server' });
+    t.equal(d.port, svc.port);
+    await p.send(rrq('nope.efi'), svc.port);
+    t.same((await expectPacket(t, p, 'missing'))[0], { op: 'ERROR', code: 1, message: 'file not found' });
+    for (const hostile of ['../../etc/passwd', 'boot\\..\\..\\etc\\shadow', 'a\0b']) {
+      await p.send(Buffer.concat([Buffer.from([0, 1]), Buffer.from(hostile), Buffer.from([0]), Buffer.from('octet\0')]), svc.port);
+      const [pkt] = await expectPacket(t, p, hostile);
+      // A NUL inside the name ends it early ("a"), which is simply not found.
+      t.match(pkt, { op: 'ERROR', code: hostile.includes('\0') ? 4 : 2 }, JSON.stringify(hostile));
+    }
+    t.equal(svc.activeTransfers(), 0);
+  });
+
+  t.test(`${engine}: R-32 malformed datagrams are answered or ignored and never stop the service`, async (t) => {
+    const svc = await service(t);
+    const p = await peer(t);
+    const send = (b: number[]) => p.send(Buffer.from(b), svc.port);
+    await p.send(Buffer.from('\0\x01file\0mail\0'), svc.port);
+    t.match((await expectPacket(t, p, 'bad mode'))[0], { op: 'ERROR', code: 4, message: 'malformed request: bad-mode' });
+    await p.send(Buffer.from('\0\x01file\0octet\0tsize\x000\0TSIZE\x000\0'), svc.port);
+    t.match((await expectPacket(t, p, 'duplicate option'))[0], { op: 'ERROR', code: 8, message: 'malformed request: duplicate-option' });
+    await send([]);
+    await send([0]);
+    await send([0, 9, 1, 2, 3]);
+    await send([0, 4, 0, 1]); // a stray ACK on the request port
+    await send([0, 5, 0, 0, 0]); // a stray ERROR
+    await send([0x47, 0x45, 0x54, 0x20]); // "GET "
+    t.same(await p.drain(200), [], 'junk and strays get no answer');
+    const got = await fetch(t, p, svc.port, 'small.txt');
+    t.equal(got.data.toString(), 'line one\nline two\r\n', 'still serving');
+  });
+
+  t.test(`${engine}: R-21 a packet from a foreign TID gets ERROR 5 and the transfer goes on`, async (t) => {
+    const svc = await service(t);
+    const p = await peer(t);
+    const intruder = await peer(t);
+    await p.send(rrq('big.bin'), svc.port);
+    const [first, d] = await expectPacket(t, p, 'DATA 1');
+    t.match(first, { op: 'DATA', block: 1 });
+    await intruder.send(ack(1), d.port);
+    t.same((await expectPacket(t, intruder, 'ERROR 5'))[0], { op: 'ERROR', code: 5, message: 'unknown transfer ID' });
+    await intruder.send(encodeTftp({ op: 'ERROR', code: 0, message: 'x' }), d.port);
+    t.same(await intruder.drain(100), [], 'an ERROR from a foreign TID is not answered');
+    const chunks = [Buffer.from((first as { data: Uint8Array }).data)];
+    await p.send(ack(1), d.port);
+    for (;;) {
+      const [pkt] = await expectPacket(t, p, 'DATA');
+      if (pkt.op !== 'DATA') throw new Error(pkt.op);
+      chunks.push(Buffer.from(pkt.data));
+      await p.send(ack(pkt.block), d.port);
+      if (pkt.data.length < 512) break;
+    }
+    t.ok(Buffer.concat(chunks).equals(BIG), 'the transfer completed byte-exact');
+    t.ok(await waitFor(() => svc.activeTransfers() === 0));
+  });
+
+  t.test(`${engine}: R-21 every ACK sent twice: each DATA still goes out once (no Sorcerer’s Apprentice)`, async (t) => {
+    const svc = await service(t, { timeoutMs: 30_000 });
+    const p = await peer(t);
+    const got = await fetch(t, p, svc.port, 'big.bin', {}, true);
+    t.ok(got.data.equals(BIG));
+    t.equal(got.datas, Math.floor(BIG.length / 512) + 1, 'one DATA per block');
+    t.same(await p.drain(300), [], 'no late duplicates');
+  });
+
+  t.test(`${engine}: R-21 a client ERROR ends the transfer; maxTransfers answers "busy"`, async (t) => {
+    const svc = await service(t, { maxTransfers: 1, timeoutMs: 30_000 });
+    const p = await peer(t);
+    const other = await peer(t);
+    await p.send(rrq('big.bin'), svc.port);
+    const [, d] = await expectPacket(t, p, 'DATA 1');
+    await other.send(rrq('big.bin'), svc.port);
+    t.same((await expectPacket(t, other, 'busy'))[0], { op: 'ERROR', code: 0, message: 'server busy, try again later' });
+    await p.send(encodeTftp({ op: 'ERROR', code: 0, message: 'user cancelled' }), d.port);
+    t.ok(await waitFor(() => svc.activeTransfers() === 0));
+    t.same(await p.drain(100), [], 'no answer to an ERROR');
+  });
+
+  t.test(`${engine}: R-21 netascii reads convert line ends (RFC 1350 §1)`, async (t) => {
+    const svc = await service(t);
+    const p = await peer(t);
+    await p.send(rrq('small.txt', { tsize: '0' }, 'netascii'), svc.port);
+    const [oack, d] = await expectPacket(t, p, 'OACK');
+    t.same(oack, { op: 'OACK', options: new Map([['tsize', '22']]) }, 'tsize is the converted size');
+    await p.send(ack(0), d.port);
+    const [data] = await expectPacket(t, p, 'DATA');
+    t.same(Buffer.from((data as { data: Uint8Array }).data).toString('latin1'), 'line one\r\nline two\r\0\r\n');
+    await p.send(ack(1), d.port);
+  });
+
+  t.test(`${engine}: R-32 a netascii read of a large file is refused instead of scanning it`, async (t) => {
+    const svc = await service(t, { source: new GeneratedSource({ 'huge.wim': 17 * 1024 * 1024, 'menu.cfg': 100 }) });
+    const p = await peer(t);
+    await p.send(rrq('huge.wim', {}, 'netascii'), svc.port);
+    t.same((await expectPacket(t, p, 'refusal'))[0], { op: 'ERROR', code: 0, message: 'netascii is limited to 16 MiB files; use octet (binary) mode' });
+    await p.send(rrq('menu.cfg', {}, 'netascii'), svc.port);
+    t.match((await expectPacket(t, p, 'small netascii'))[0], { op: 'DATA', block: 1 });
+  });
+
+  t.test(`${engine}: R-21 a host name to bind is resolved (the literal fast path falls back to DNS)`, async (t) => {
+    const svc = await service(t, { host: 'localhost' });
+    const p = await peer(t);
+    const got = await fetch(t, p, svc.port, 'small.txt');
+    t.equal(got.data.toString(), 'line one\nline two\r\n');
+  });
+}
