@@ -57,7 +57,7 @@ export type BootImageContent = Base & {
   readonly kind: 'bootImage';
   readonly os: 'winpe' | 'linux';
   readonly architecture: Architecture;
-  /** How it starts over the network; absent for an image only used on boot media. */
+  /** How it starts (kernel + initrd, or wimboot + BCD + boot.sdi + boot.wim), over the network and from boot media; without it the image cannot be booted, and media builds refuse it. */
   readonly boot?: BootImageFiles;
 };
 export type OsImageContent = Base & { readonly kind: 'osImage'; readonly architecture: Architecture; readonly imageIndexCount?: number };

@@ -7,14 +7,17 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { BootImageFiles } from '../../policy/content-refs.js';
 import { packFolderToFile } from './archive.js';
 import type { MediaContentSource } from './content-source.js';
 import { buildDiskImage } from './disk.js';
+import { planEfiBoot, type EfiBootPlan } from './efi-boot.js';
+import { requireGrub } from './grub.js';
 import { buildIso } from './iso.js';
 import { writeManifest } from './manifest.js';
 import { LAYOUT, MediaError, type MediaFormat, type MediaHeader, type MediaManifest, type MediaSecrets } from './model.js';
 import type { ScriptTarget } from './script.js';
-import { contentBytes, stageContent, stageEfiImage, stageHeader, stageLoaders, type ContentToStage, type LoaderFiles } from './stage.js';
+import { contentBytes, stageContent, stageEfiImage, stageHeader, stageLoaders, withEfiIpxe, type ContentToStage, type LoaderFiles } from './stage.js';
 import { BOOT_FILES, requireBootFile, requireTool } from './tools.js';
 
 export interface MediaBuildSpec {
@@ -25,6 +28,10 @@ export interface MediaBuildSpec {
   readonly script: ScriptTarget;
   readonly content: readonly ContentToStage[];
   readonly loaders?: LoaderFiles;
+  /** The boot image's boot files (its content record's `boot`): UEFI machines start them from the media. */
+  readonly bootFiles: BootImageFiles | null;
+  /** The site's boot-file store (DATA_DIR/tftproot), for boot files not under content/; null when none. */
+  readonly bootFileRoot: string | null;
 }
 
 export type BuildPhase = 'check' | 'loaders' | 'content' | 'manifest' | 'package' | 'done';
@@ -45,14 +52,23 @@ export interface BuildResult {
   readonly manifest: MediaManifest;
 }
 
-/** Fails before any work when a program or boot file the format needs is missing. */
-export function checkTools(format: MediaFormat, loaders: LoaderFiles = {}): void {
+/** Fails before any work when a program or boot file the format and architecture need is missing. */
+export function checkTools(format: MediaFormat, architecture: string, loaders: LoaderFiles = {}): void {
   const tools = format === 'iso' ? ['xorriso', 'mkfs.vfat', 'mmd', 'mcopy'] : format === 'raw' ? ['mkfs.vfat', 'mcopy', 'sfdisk'] : [];
   for (const t of tools) requireTool(t);
+  requireGrub(architecture);
   for (const f of Object.keys(BOOT_FILES) as (keyof typeof BOOT_FILES)[]) {
     if (f === 'isohdpfx' && format !== 'iso') continue;
+    if (f === 'ipxeEfi' && !withEfiIpxe(architecture)) continue;
     requireBootFile(f, f === 'ipxeLkrn' ? loaders.ipxeLkrn : f === 'ipxeEfi' ? loaders.ipxeEfi : undefined);
   }
+}
+
+/** How UEFI machines start the media's boot image, or why they cannot (checked before any work). */
+export function efiBootOf(spec: MediaBuildSpec): EfiBootPlan {
+  const { bootImageId, architecture } = spec.header;
+  const content = spec.content.find((c) => c.content.id === bootImageId && c.root === 'content')?.content;
+  return planEfiBoot({ bootImageId, architecture, boot: spec.bootFiles, content, bootFileRoot: spec.bootFileRoot });
 }
 
 async function fileSha256(file: string): Promise<string> {
@@ -76,13 +92,14 @@ function checkBlobs(manifest: MediaManifest): void {
 export async function buildMedia(spec: MediaBuildSpec, source: MediaContentSource, work: string, out: string, progress: (e: BuildEvent) => void = () => {}): Promise<BuildResult> {
   const { format } = spec;
   progress({ phase: 'check', message: 'checking tools', done: 0, total: 1 });
-  checkTools(format, spec.loaders);
+  checkTools(format, spec.header.architecture, spec.loaders);
+  const efi = efiBootOf(spec);
   const stage = path.join(work, 'stage');
   await rm(work, { recursive: true, force: true });
   await mkdir(stage, { recursive: true });
   try {
     progress({ phase: 'loaders', message: 'boot loaders and variables', done: 0, total: 1 });
-    await stageLoaders(stage, spec.script, spec.loaders);
+    await stageLoaders(stage, spec.script, efi, spec.loaders);
     await stageHeader(stage, spec.header, spec.secrets, spec.password);
 
     const total = contentBytes(spec.content);
@@ -97,7 +114,7 @@ export async function buildMedia(spec: MediaBuildSpec, source: MediaContentSourc
         progress({ phase: 'content', message: 'copying content', done, total });
       }
     });
-    if (format === 'iso') await stageEfiImage(stage);
+    if (format === 'iso') await stageEfiImage(stage, spec.header.architecture);
 
     const manifest = await writeManifest(stage, spec.header.id, (i, n) => {
       if (i === n || i % 50 === 0) progress({ phase: 'manifest', message: 'hashing every file', done: i, total: n });

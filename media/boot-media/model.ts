@@ -27,10 +27,19 @@ export const LAYOUT = {
   efiImage: 'boot/efiboot.img',
   isolinuxDir: 'isolinux',
   syslinuxCfg: 'syslinux.cfg',
+  /** The UEFI loader (GRUB) of x64 media; x86 and arm64 media have theirs beside it (grub.ts EFI_TARGETS). */
   efiLoader: 'EFI/BOOT/BOOTX64.EFI',
+  /** A readable copy of the configuration built into the GRUB loader. */
+  grubConfig: 'EFI/BOOT/grub.cfg',
+  /** iPXE for UEFI, the GRUB menu's second entry (x64 media). */
+  efiIpxe: 'EFI/BOOT/ipxe.efi',
   /** iPXE ≥ 1.21.1 runs autoexec.ipxe from the filesystem it was loaded from (root, later the loader's folder). */
   efiScript: 'EFI/BOOT/autoexec.ipxe',
   efiScriptRoot: 'autoexec.ipxe',
+  /** Boot files from the site's boot-file store (wimboot, a kernel declared by a store path), by that path. */
+  bootFiles: 'boot/files',
+  /** Windows PE from media: the identity file wimboot injects into X:\Windows\System32. */
+  winpeIdentity: 'boot/osdeploy.ini',
 } as const;
 
 export const VOLUME_ID = 'OSDEPLOY';
@@ -70,6 +79,10 @@ export interface MediaPolicy {
   readonly builtIns: Readonly<Record<string, string>>;
   readonly taskSequence: { readonly id: string; readonly name: string; readonly items: readonly unknown[] };
   readonly variables: readonly PolicyVariable[];
+  /** Available to media and PXE (hidden): the engine runs it only where the media allows unattended deployment. */
+  readonly hidden?: boolean;
+  /** Each referenced package's programs by content id: osdeploy/content.json lists files only, Install Package needs these. */
+  readonly programs?: Readonly<Record<string, readonly { readonly name: string; readonly commandLine: string }[]>>;
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
  * The boot loader configuration on media: iPXE scripts and the isolinux/syslinux menu. BIOS
  * boots isolinux → ipxe.lkrn with the script as its initrd (iPXE runs an initrd that is a
- * script); UEFI starts ipxe.efi from the EFI system image, whose builds since 1.21.1 run
- * autoexec.ipxe from the same filesystem (Debian's 2019 build does not: see README).
- * `${…}` in the scripts below are iPXE's own settings, expanded on the machine.
+ * script). UEFI boots GRUB (grub-config.ts); its second menu entry starts ipxe.efi, whose builds
+ * since 1.21.1 run the UEFI script as autoexec.ipxe from the same filesystem (Debian's 2019
+ * build does not: see README). `${…}` in the scripts below are iPXE's own settings, expanded on
+ * the machine.
  */
 import { safeText } from '../ipxe/script.js';
 import { LAYOUT, MediaError } from './model.js';
@@ -21,10 +22,12 @@ export interface ScriptTarget {
   readonly route: { readonly kind: 'plain'; readonly preferred: string | null; readonly unattended: boolean } | { readonly kind: 'sealed' };
 }
 
-const SITE_URL = /^https?:\/\/[A-Za-z0-9.\-:[\]]+$/;
-const TOKEN = /^[A-Za-z0-9._-]{1,64}$/;
+export const SITE_URL = /^https?:\/\/[A-Za-z0-9.\-:[\]]+$/;
+/** Media ids, deployment ids, architectures: nothing a boot loader could expand or split. */
+export const TOKEN = /^[A-Za-z0-9._-]{1,64}$/;
 
-function checked(value: string, what: string, re: RegExp): string {
+/** `value` when `re` accepts it, else an `invalid` error: media refuse what they cannot carry as it is. */
+export function checked(value: string, what: string, re: RegExp): string {
   if (!re.test(value)) throw new MediaError('invalid', `${what} ${JSON.stringify(value)} cannot go into a boot script`);
   return value;
 }

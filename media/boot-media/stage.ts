@@ -9,12 +9,15 @@ import type { MediaContentSource, MediaContentVersion } from './content-source.j
 import { headerAad, sealJson } from './crypto.js';
 import { fatSizeKiB, fillFat, makeFat } from './fat.js';
 import { copyFileTo, under, writeStream } from './files.js';
+import { planFiles, type EfiBootPlan } from './efi-boot.js';
+import { buildGrubLoader, efiTarget } from './grub.js';
+import { grubConfig, winpeIdentity } from './grub-config.js';
 import { LAYOUT, type MediaContentEntry, type MediaHeader, type MediaSecrets } from './model.js';
 import { mediaScript, syslinuxConfig, type ScriptTarget } from './script.js';
 import { requireBootFile } from './tools.js';
 
 export interface LoaderFiles {
-  /** Overrides for the iPXE binaries (e.g. a newer ipxe.efi from the boot-file store). */
+  /** Overrides for the iPXE binaries (the site's boot-file store's ipxe.lkrn and ipxe.efi, when it has them). */
   readonly ipxeLkrn?: string;
   readonly ipxeEfi?: string;
 }
@@ -27,24 +30,48 @@ async function put(stage: string, rel: string, text: string): Promise<void> {
   await writeFile(file, text, { mode: 0o644 });
 }
 
-/** iPXE for BIOS (isolinux → ipxe.lkrn + script) and UEFI (EFI/BOOT/BOOTX64.EFI + autoexec.ipxe). */
-export async function stageLoaders(stage: string, target: ScriptTarget, loaders: LoaderFiles = {}): Promise<void> {
+/** BIOS: isolinux (ISO) or syslinux (USB stick) starts ipxe.lkrn with the media's script, which asks the site. */
+async function stageBiosLoaders(stage: string, target: ScriptTarget, loaders: LoaderFiles): Promise<void> {
   await copyFileTo(requireBootFile('ipxeLkrn', loaders.ipxeLkrn), under(stage, LAYOUT.ipxeLkrn));
-  await copyFileTo(requireBootFile('ipxeEfi', loaders.ipxeEfi), under(stage, LAYOUT.efiLoader));
   await copyFileTo(requireBootFile('isolinuxBin'), under(stage, `${LAYOUT.isolinuxDir}/isolinux.bin`));
   await copyFileTo(requireBootFile('ldlinux'), under(stage, `${LAYOUT.isolinuxDir}/ldlinux.c32`));
   const cfg = syslinuxConfig(target.mediaId);
   await put(stage, `${LAYOUT.isolinuxDir}/isolinux.cfg`, cfg);
   await put(stage, LAYOUT.syslinuxCfg, cfg);
   await put(stage, LAYOUT.biosScript, mediaScript(target, false));
+}
+
+/** x64 media carry iPXE for UEFI too, as GRUB's second menu entry (Debian's ipxe.efi is x64 only). */
+export const withEfiIpxe = (architecture: string): boolean => architecture === 'x64';
+
+/**
+ * UEFI: GRUB (EFI/BOOT/BOOTX64.EFI, or the architecture's name) starts the boot image from the
+ * media (efi-boot.ts, grub-config.ts); boot-file store files it needs are copied in. iPXE with
+ * the media's script (EFI/BOOT/ipxe.efi, autoexec.ipxe) is the menu's other entry.
+ */
+async function stageUefiLoaders(stage: string, target: ScriptTarget, plan: EfiBootPlan, loaders: LoaderFiles): Promise<void> {
+  for (const f of planFiles(plan)) if (f.from) await copyFileTo(f.from, under(stage, f.media));
+  if (plan.os === 'winpe') await put(stage, LAYOUT.winpeIdentity, winpeIdentity(target));
+  const ipxe = withEfiIpxe(target.architecture);
+  await put(stage, LAYOUT.grubConfig, grubConfig(target, plan, { ipxe }));
+  await buildGrubLoader(under(stage, efiTarget(target.architecture).loader), under(stage, LAYOUT.grubConfig), target.architecture);
+  if (!ipxe) return;
+  await copyFileTo(requireBootFile('ipxeEfi', loaders.ipxeEfi), under(stage, LAYOUT.efiIpxe));
   const efiScript = mediaScript(target, true);
   await put(stage, LAYOUT.efiScript, efiScript);
   await put(stage, LAYOUT.efiScriptRoot, efiScript);
 }
 
-/** The ISO's El Torito UEFI entry: a FAT image holding the EFI loader and its script. */
-export async function stageEfiImage(stage: string): Promise<void> {
-  const files = [LAYOUT.efiLoader, LAYOUT.efiScript, LAYOUT.efiScriptRoot].map((p) => ({ target: p, source: under(stage, p) }));
+/** The boot loaders of both firmware kinds and their configuration. */
+export async function stageLoaders(stage: string, target: ScriptTarget, plan: EfiBootPlan, loaders: LoaderFiles = {}): Promise<void> {
+  await stageBiosLoaders(stage, target, loaders);
+  await stageUefiLoaders(stage, target, plan, loaders);
+}
+
+/** The ISO's El Torito UEFI entry: a FAT image holding the EFI loader (GRUB), and iPXE with its script. */
+export async function stageEfiImage(stage: string, architecture: string): Promise<void> {
+  const paths = [efiTarget(architecture).loader, ...(withEfiIpxe(architecture) ? [LAYOUT.efiIpxe, LAYOUT.efiScript, LAYOUT.efiScriptRoot] : [])];
+  const files = paths.map((p) => ({ target: p, source: under(stage, p) }));
   const sizes = await Promise.all(files.map(async (f) => (await stat(f.source)).size));
   const image = under(stage, LAYOUT.efiImage);
   await makeFat(image, { sizeKiB: fatSizeKiB(sizes, 1440), label: 'OSDEPLOYEFI' });

@@ -15,6 +15,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   mcopy: 'apt-get install mtools',
   mmd: 'apt-get install mtools',
   sfdisk: 'apt-get install fdisk',
+  'grub-mkimage': 'apt-get install grub-efi-amd64-bin grub-common',
 };
 
 /** Boot files from Debian packages the media carries. */

@@ -31,7 +31,7 @@ function mediaPreferred(engine: Engine): string | undefined {
 }
 
 /** The technician's choice: --pick, else a prompt on a terminal, else none (the engine says how to give one). */
-async function choose(engine: Engine, offers: readonly OfferView[]): Promise<string | null> {
+export async function choose(engine: Engine, offers: readonly OfferView[]): Promise<string | null> {
   if (engine.opts.pick) return offers.some((o) => o.deploymentId === engine.opts.pick) ? engine.opts.pick : null;
   if (!process.stdin.isTTY) return null;
   const rl = createInterface({ input: process.stdin, output: process.stderr });

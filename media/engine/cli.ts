@@ -1,15 +1,25 @@
 #!/usr/bin/env node
 /**
- * `osdeploy-engine`: the task sequence engine (R-29) for a Linux boot image (boot mode) or a
- * full OS (`--agent`). Exit codes tell a wrapper script what to do next; 3 means "restart the
- * machine (or just this program) and start me again": the run goes on where it stopped.
+ * `osdeploy-engine`: the task sequence engine (R-29) for a Linux boot image (boot mode), a full
+ * OS (`--agent`) or standalone media (offline: `--media DIR` holding a policy). Exit codes tell
+ * a wrapper script what to do next; 3 means "restart the machine (or just this program) and
+ * start me again": the run goes on where it stopped. `--flush-outbox` only sends kept status.
  */
 import { agentMode } from './agent.js';
 import { bootMode } from './boot.js';
-import { createEngine, EXIT } from './engine.js';
+import { createEngine, EXIT, type Engine } from './engine.js';
+import { flushMode } from './flush.js';
 import { flagValue, readMediaDir } from './media.js';
-import { parseOptions, USAGE, UsageError } from './options.js';
+import { parseOptions, runsOffline, USAGE, UsageError } from './options.js';
+import { standaloneMode } from './standalone.js';
 import { StateError } from './state.js';
+
+function modeOf(engine: Engine): Promise<number> {
+  const o = engine.opts;
+  if (o.flushOutbox) return flushMode(engine);
+  if (runsOffline(o) && o.media.standalone) return standaloneMode(engine, o.media.standalone);
+  return o.agent ? agentMode(engine) : bootMode(engine);
+}
 
 async function main(argv: readonly string[]): Promise<number> {
   let opts;
@@ -39,7 +49,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const engine = createEngine(opts);
   try {
-    return await (opts.agent ? agentMode(engine) : bootMode(engine));
+    return await modeOf(engine);
   } catch (e) {
     if (e instanceof StateError) {
       engine.log.line(e.message);

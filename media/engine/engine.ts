@@ -1,18 +1,22 @@
 /**
- * What boot mode and agent mode share: the engine's context (site, state, outbox, log), resuming
- * a saved run before anything else, starting a new run from a policy, and waiting for a site
- * that does not answer yet (a boot image often starts before the network is fully up).
+ * What boot mode, agent mode and standalone mode share: the engine's context (site, state,
+ * outbox, log), resuming a saved run before anything else, starting a new run from a policy,
+ * and waiting for a site that does not answer yet (a boot image often starts before the network
+ * is fully up). A run from standalone media gets an outbox with no site and reads its content
+ * from the media: nothing it does touches the network.
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { RunSource } from '../../policy/status.js';
 import { HttpContentFetcher } from './content/fetcher.js';
-import { readContentPolicy } from './content/policy.js';
+import { MediaContentFetcher } from './content/media-fetcher.js';
+import { readContentPolicy, type ContentPolicy } from './content/policy.js';
+import { machineFacts } from './identity.js';
 import { EngineLog } from './log.js';
-import type { EngineOptions } from './options.js';
+import { runsOffline, type EngineOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import { newProgress, type RunResult } from './runner.js';
-import { runSession, type SessionDeps } from './session.js';
+import { computerOf, runSession, type SessionDeps } from './session.js';
 import { SiteClient, SiteUnreachable, type PolicyVariable, type RunPolicy } from './site-client.js';
 import { StateStore, type RunState } from './state.js';
 import { Variables } from './variables.js';
@@ -36,7 +40,8 @@ export function createEngine(opts: EngineOptions, overrides: Partial<Pick<Sessio
   const log = new EngineLog(path.join(opts.stateDir, 'engine.log'), now);
   const site = new SiteClient(opts.site, opts.token);
   const store = new StateStore(opts.stateDir, opts.token);
-  const outbox = new Outbox(path.join(opts.stateDir, 'outbox'), site, log.line, now);
+  // Offline: the outbox only keeps; a later start with a site sends (and registers the machine).
+  const outbox = new Outbox(path.join(opts.stateDir, 'outbox'), runsOffline(opts) ? null : site, log.line, now);
   const session: SessionDeps = {
     store,
     outbox,
@@ -46,7 +51,11 @@ export function createEngine(opts: EngineOptions, overrides: Partial<Pick<Sessio
     disks: opts.disks,
     // Disk tools live in sbin, which a non-root PATH often lacks.
     searchPath: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/local/sbin:/usr/sbin:/sbin`,
-    fetcherFor: (content) => (content ? new HttpContentFetcher(opts.token, (id, version) => site.contentManifest(id, version), log.line) : null),
+    fetcherFor: (content) => {
+      if (!content) return null;
+      if (content.onMedia) return new MediaContentFetcher(opts.media.standalone ?? null, log.line);
+      return new HttpContentFetcher(opts.token, (id, version) => site.contentManifest(id, version), log.line);
+    },
     ...overrides,
   };
   const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -76,8 +85,21 @@ export async function waitForSite<T>(engine: Engine, what: string, fn: () => Pro
 /** Ends every start: buffered status is resent for a while, then left on disk for the next start. */
 export async function finish(engine: Engine, code: number): Promise<number> {
   const left = await engine.outbox.drain(engine.now() + engine.opts.flushTimeoutMs, engine.sleep);
-  if (left > 0) engine.log.line(`${left} status message(s) could not be sent yet; they stay in ${engine.outbox.dir} and go with the next start`);
+  if (left > 0 && engine.outbox.offline) {
+    engine.log.line(`${left} status message(s) of this offline run are kept in ${engine.outbox.dir}; they reach the site with the next start that has one (or osdeploy-engine --flush-outbox)`);
+  } else if (left > 0) engine.log.line(`${left} status message(s) could not be sent yet; they stay in ${engine.outbox.dir} and go with the next start`);
   return code;
+}
+
+/**
+ * A run from standalone media cannot register the machine (R-17): the outbox does it when its
+ * messages reach a site. `name` is the name it registers with (else the site's MININT-… name).
+ */
+export function deferRegistration(engine: Engine, name: string | undefined): void {
+  const o = engine.opts;
+  const facts = machineFacts(o.macs, o.uuid, o.arch);
+  const chosen = o.name ?? name;
+  engine.outbox.deferRegistration({ macAddresses: facts.macAddresses, smbiosUuid: facts.smbiosUuid, architecture: facts.architecture, ...(chosen ? { name: chosen } : {}) });
 }
 
 /** A run interrupted by a restart or a crash goes on before the engine asks for anything new. */
@@ -91,21 +113,26 @@ export async function resumeIfSaved(engine: Engine): Promise<RunResult | null> {
   }
   const how = state.status === 'restarting' ? 'after a restart' : `after an interruption (step ${state.progress.current ?? 'none'} runs again)`;
   engine.log.line(`resuming run ${state.runId} of ${state.deploymentId} ${how}`);
-  engine.outbox.add({ id: randomUUID(), at: engine.now(), computerId: state.computerId, deploymentId: state.deploymentId, runId: state.runId, kind: 'progress', message: `resumed ${how}` });
+  // Begun offline: a start in between may have registered the machine and cleared the request.
+  if (state.computerId === null && !engine.outbox.registrationPending()) deferRegistration(engine, new Variables(vault.variables).get('OSDComputerName'));
+  engine.outbox.add({ id: randomUUID(), at: engine.now(), ...computerOf(state), deploymentId: state.deploymentId, runId: state.runId, kind: 'progress', message: `resumed ${how}` });
   state.status = 'running';
   return runSession(engine.session, state, vault);
 }
 
 export interface NewRun {
-  readonly computerId: string;
+  /** Null for a run from standalone media: registered later (deferRegistration). */
+  readonly computerId: string | null;
   readonly source: RunSource;
   readonly policy: RunPolicy;
   readonly siteVariables: readonly PolicyVariable[];
   readonly mediaVariables: Readonly<Record<string, string>>;
+  /** Content already read (from standalone media); else the policy's content section. */
+  readonly content?: ContentPolicy;
 }
 
 export async function startRun(engine: Engine, run: NewRun): Promise<RunResult> {
-  const vars = Variables.merged(run.mediaVariables, run.siteVariables, { ...run.policy.builtIns, _SMSTSClientGUID: run.computerId });
+  const vars = Variables.merged(run.mediaVariables, run.siteVariables, { ...run.policy.builtIns, _SMSTSClientGUID: run.computerId ?? '' });
   const state: RunState = {
     version: 1,
     runId: randomUUID(),
@@ -117,11 +144,12 @@ export async function startRun(engine: Engine, run: NewRun): Promise<RunResult> 
     startedAt: engine.now(),
     progress: newProgress(),
   };
-  const vault = { taskSequence: run.policy.taskSequence, variables: vars.entries(), content: readContentPolicy(run.policy.content) };
+  const vault = { taskSequence: run.policy.taskSequence, variables: vars.entries(), content: run.content ?? readContentPolicy(run.policy.content) };
   engine.store.save(state, vault);
-  engine.log.line(`run ${state.runId}: ${run.policy.taskSequenceName} (${run.policy.taskSequenceId}) for deployment ${state.deploymentId} on computer ${run.computerId}`);
+  const where = run.computerId === null ? 'this machine (registered when its status reaches the site)' : `computer ${run.computerId}`;
+  engine.log.line(`run ${state.runId}: ${run.policy.taskSequenceName} (${run.policy.taskSequenceId}) for deployment ${state.deploymentId} on ${where}`);
   engine.outbox.add({
-    id: randomUUID(), at: engine.now(), computerId: run.computerId, deploymentId: state.deploymentId, runId: state.runId,
+    id: randomUUID(), at: engine.now(), ...computerOf(state), deploymentId: state.deploymentId, runId: state.runId,
     kind: 'runStarted', source: run.source, message: `${run.policy.taskSequenceName} (${run.policy.taskSequenceId})`,
   });
   await engine.outbox.flush(true);

@@ -1,11 +1,13 @@
 /**
  * `osdeploy-engine` flags, parsed and checked once. Where the site and token come from when no
  * flag gives them: the media variables file, then the kernel command line of the boot image
- * (`osdeploy.site=`, `osdeploy.token=`), then OSDEPLOY_SITE / OSDEPLOY_TOKEN.
+ * (`osdeploy.site=`, `osdeploy.token=`), then OSDEPLOY_SITE / OSDEPLOY_TOKEN. Standalone and
+ * prestaged media run with no site at all; `--flush-outbox` needs only the site and the state.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { StandaloneMedia } from './media.js';
 
 export class UsageError extends Error {}
 
@@ -15,10 +17,13 @@ export interface MediaFile {
   readonly site?: string;
   readonly token?: string;
   readonly mediaForm?: string;
+  /** Standalone or prestaged media (`--media DIR`): the policy and content the engine runs offline. */
+  readonly standalone?: StandaloneMedia;
 }
 
 export interface EngineOptions {
-  readonly site: string;
+  /** Null only for standalone media with no site address: the run needs none, status waits on disk. */
+  readonly site: string | null;
   readonly token: string;
   readonly macs: readonly string[];
   readonly uuid: string | null;
@@ -29,6 +34,8 @@ export interface EngineOptions {
   readonly media: MediaFile;
   readonly pick: string | null;
   readonly agent: boolean;
+  /** `--flush-outbox`: send the status messages kept in the state folder, then exit. */
+  readonly flushOutbox: boolean;
   readonly once: boolean;
   readonly intervalMs: number;
   readonly utcOffsetMinutes: number;
@@ -42,6 +49,8 @@ export interface EngineOptions {
 }
 
 export const USAGE = `usage: osdeploy-engine --root DIR [--site URL] [--token TOKEN] [options]
+       osdeploy-engine --root DIR --media DIR [options]         (standalone media: offline)
+       osdeploy-engine --flush-outbox --state DIR [--site URL] [--token TOKEN | --media DIR]
   --site URL           the site (else media file, osdeploy.site= on the kernel command line, OSDEPLOY_SITE)
   --token TOKEN        a client token (else media file, osdeploy.token=, OSDEPLOY_TOKEN)
   --mac MAC            a MAC address of this machine, repeatable (default: /sys/class/net)
@@ -52,7 +61,10 @@ export const USAGE = `usage: osdeploy-engine --root DIR [--site URL] [--token TO
   --source pxe|media   how the machine booted (default media)
   --media-vars FILE    media variables: JSON {variables, allowUnattended, site, token} or NAME=VALUE lines
   --media DIR          boot media mounted at DIR: refused when expired or tampered with; a protected
-                       media needs its password (OSDEPLOY_MEDIA_PASSWORD or --media-password)
+                       media needs its password (OSDEPLOY_MEDIA_PASSWORD or --media-password).
+                       Standalone and prestaged media run offline: policy and content from DIR,
+                       no request to any site; status messages wait in the state folder
+  --flush-outbox       send the status messages kept in --state (an offline run's) to the site, exit
   --unattended         the media allows unattended deployment (R-20)
   --pick DEPLOYMENT    the deployment to run when the site offers a list (non-interactive)
   --disk N=FILE        a disk image file standing for disk N, repeatable
@@ -65,8 +77,11 @@ export const USAGE = `usage: osdeploy-engine --root DIR [--site URL] [--token TO
   --name NAME          the name an unknown machine registers with (else OSDComputerName, else MININT-…)
   --uefi               the machine booted with UEFI (_SMSTSBootUEFI)
   --now TIME           start the engine's clock at TIME, epoch ms or ISO (tests)
-exit codes: 0 done (or nothing to run), 1 the run failed, 2 usage, 3 restart requested,
-            4 the site could not be reached, 5 a choice is needed (give --pick)`;
+exit codes: 0 done (or nothing to run, or the outbox sent), 1 the run failed, 2 usage, 3 restart
+            requested, 4 the site could not be reached, 5 a choice is needed (give --pick)`;
+
+/** A run from standalone or prestaged media: the media's policy and content, no site (issue 6). */
+export const runsOffline = (o: Pick<EngineOptions, 'media' | 'flushOutbox' | 'agent'>): boolean => o.media.standalone !== undefined && !o.flushOutbox && !o.agent;
 
 function readMediaFile(file: string): MediaFile {
   if (!existsSync(file)) throw new UsageError(`--media-vars ${file} does not exist`);
@@ -123,6 +138,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
         agent: { type: 'boolean' }, once: { type: 'boolean' }, interval: { type: 'string' }, 'utc-offset': { type: 'string' }, disk: { type: 'string', multiple: true },
         'wait-site': { type: 'string' }, 'flush-timeout': { type: 'string' }, unattended: { type: 'boolean' }, uefi: { type: 'boolean' }, name: { type: 'string' },
         now: { type: 'string' }, help: { type: 'boolean', short: 'h' }, media: { type: 'string' }, 'media-password': { type: 'string' },
+        'flush-outbox': { type: 'boolean' },
       },
       strict: true,
       allowPositionals: false,
@@ -133,12 +149,15 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
   if (values.help) return 'help';
   if (values.media && !openedMedia) throw new UsageError('--media must be opened before the options are read (cli.ts does it)');
   const media = openedMedia ?? (values['media-vars'] ? readMediaFile(values['media-vars']) : { variables: {}, allowUnattended: false });
-  const site = values.site ?? media.site ?? kernelArg('osdeploy.site') ?? env.OSDEPLOY_SITE;
+  const flushOutbox = values['flush-outbox'] === true;
+  // Standalone media carry their policy: a run from them needs no site (issue 6).
+  const offline = runsOffline({ media, flushOutbox, agent: values.agent === true });
+  const site = values.site ?? (media.site || undefined) ?? kernelArg('osdeploy.site') ?? env.OSDEPLOY_SITE;
   const token = values.token ?? env.OSDEPLOY_TOKEN ?? media.token ?? kernelArg('osdeploy.token');
-  if (!site) throw new UsageError('no site: give --site URL (or a media file, osdeploy.site= or OSDEPLOY_SITE)');
-  if (!/^https?:\/\//.test(site)) throw new UsageError(`--site must be an http(s) URL, not ${site}`);
+  if (!site && !offline) throw new UsageError('no site: give --site URL (or a media file, osdeploy.site= or OSDEPLOY_SITE)');
+  if (site && !/^https?:\/\//.test(site)) throw new UsageError(`--site must be an http(s) URL, not ${site}`);
   if (!token) throw new UsageError('no token: give --token (or OSDEPLOY_TOKEN, the media file, osdeploy.token=)');
-  if (!values.root) throw new UsageError('--root DIR is required: the folder the task sequence acts on');
+  if (!values.root && !flushOutbox) throw new UsageError('--root DIR is required: the folder the task sequence acts on');
   const source = values.source ?? 'media';
   if (source !== 'pxe' && source !== 'media') throw new UsageError('--source must be pxe or media');
   const disks = new Map<number, string>();
@@ -153,17 +172,18 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     if (!Number.isFinite(clockStart)) throw new UsageError('--now must be epoch milliseconds or an ISO time');
   }
   return {
-    site,
+    site: site ?? null,
     token,
     macs: values.mac ?? [],
     uuid: values.uuid ?? null,
     arch: values.arch ?? null,
-    root: path.resolve(values.root),
+    root: path.resolve(values.root ?? '.'),
     stateDir: path.resolve(values.state ?? '/var/lib/osdeploy-engine'),
     source,
     media: { ...media, allowUnattended: media.allowUnattended || values.unattended === true },
     pick: values.pick ?? null,
     agent: values.agent === true,
+    flushOutbox,
     once: values.once === true,
     intervalMs: num(values.interval, '--interval', 60, 1) * 1000,
     utcOffsetMinutes: values['utc-offset'] === undefined ? -new Date().getTimezoneOffset() : num(values['utc-offset'], '--utc-offset', 0, -1080),

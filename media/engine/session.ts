@@ -46,6 +46,9 @@ function stepSecrets(items: readonly Item[]): string[] {
   return out;
 }
 
+/** A run from standalone media has no computer id yet: the outbox adds it once the site registered the machine. */
+export const computerOf = (state: Pick<RunState, 'computerId'>): { computerId?: string } => (state.computerId === null ? {} : { computerId: state.computerId });
+
 const countSteps = (items: readonly Item[]): number => [...walk(items)].filter((x) => x.item.kind === 'step').length;
 
 /** Masks, then trims to the status limit (masking can lengthen the text). */
@@ -65,7 +68,7 @@ export async function runSession(deps: SessionDeps, state: RunState, vault: Vaul
   const stateDir = deps.store.dir;
 
   const report = async (kind: StatusKind, extra: Record<string, unknown> = {}): Promise<void> => {
-    deps.outbox.add({ id: randomUUID(), at: deps.now(), computerId: state.computerId, deploymentId: state.deploymentId, runId: state.runId, kind, ...extra });
+    deps.outbox.add({ id: randomUUID(), at: deps.now(), ...computerOf(state), deploymentId: state.deploymentId, runId: state.runId, kind, ...extra });
     await deps.outbox.flush();
   };
   const ref = (item: Item) => ({ itemId: item.id, name: item.name, type: item.kind === 'group' ? 'group' : item.type });

@@ -1,7 +1,8 @@
 /**
  * The engine's only way to its site: JSON over HTTP with the client token (R-31). A site that
  * cannot be reached is a `SiteUnreachable` (retry later: status is buffered, policy waits);
- * an answer that is not 2xx is a `SiteRefused` carrying the API's error.
+ * an answer that is not 2xx is a `SiteRefused` carrying the API's error. A client with no site
+ * address (standalone media that name none) is unreachable by definition.
  */
 import type { Item } from '../../policy/task-sequences/model.js';
 
@@ -75,17 +76,18 @@ export interface StatusAnswer {
 export type Query = Record<string, string | readonly string[] | undefined>;
 
 export class SiteClient {
-  readonly base: string;
+  readonly base: string | null;
 
   constructor(
-    site: string,
+    site: string | null,
     private readonly token: string,
     private readonly timeoutMs = 15_000,
   ) {
-    this.base = site.replace(/\/+$/, '');
+    this.base = site === null ? null : site.replace(/\/+$/, '');
   }
 
   async request<T>(method: string, path: string, opts: { query?: Query; body?: unknown; timeoutMs?: number } = {}): Promise<T> {
+    if (this.base === null) throw new SiteUnreachable('no site address is known (give --site URL)');
     const url = new URL(`${this.base}${path}`);
     for (const [k, v] of Object.entries(opts.query ?? {})) {
       if (v === undefined) continue;

@@ -25,7 +25,8 @@ export interface RunState {
   readonly version: 1;
   readonly runId: string;
   readonly deploymentId: string;
-  readonly computerId: string;
+  /** Null for a run from standalone media: the machine is registered when its status reaches a site (outbox.ts). */
+  readonly computerId: string | null;
   readonly source: RunSource;
   /** running: under way (or interrupted); restarting: a restart step asked to come back; finished: done. */
   status: 'running' | 'restarting' | 'finished';

@@ -51,6 +51,13 @@ export function identityQuery(id: BootIdentityParams): string {
   return parts.join('&');
 }
 
+/**
+ * A boot image's own kernel command line as every boot loader here passes it (iPXE from the site,
+ * GRUB from boot media): free text reduced to letters, digits and `.:_/=-`, so neither loader
+ * can expand or split anything in it.
+ */
+export const bootImageCmdline = (cmdline: string): string => safeText(cmdline, 1024).replace(/[()'+=@,;]/g, (c) => (c === '=' ? '=' : ' '));
+
 function bootCommands(ctx: ScriptContext, choice: ScriptChoice): string[] {
   const base = `${ctx.siteUrl}/boot/`;
   const identity = identityQuery(ctx.identity);
@@ -58,7 +65,7 @@ function bootCommands(ctx: ScriptContext, choice: ScriptChoice): string[] {
   const b = choice.boot;
   if (b.os === 'linux') {
     const args = [
-      safeText(b.cmdline, 1024).replace(/[()'+=@,;]/g, (c) => (c === '=' ? '=' : ' ')),
+      bootImageCmdline(b.cmdline),
       `osdeploy.site=${site}`,
       `osdeploy.deployment=${choice.deploymentId}`,
       ...ctx.identity.macAddresses.map((m) => `osdeploy.mac=${m}`),

@@ -6,7 +6,7 @@
  */
 import { builtInVariables, type MediaForm } from '../../policy/builtins.js';
 import type { Architecture } from '../../policy/content-refs.js';
-import type { Deployment } from '../../policy/deployments/model.js';
+import { isHidden, type Deployment } from '../../policy/deployments/model.js';
 import { refused } from '../../policy/errors.js';
 import { redactSecrets, stepType } from '../../policy/steps/catalog.js';
 import type { TaskSequence } from '../../policy/task-sequences/model.js';
@@ -63,8 +63,20 @@ export function mediaPolicy(ctx: SiteContext, o: { deployment: Deployment; taskS
     builtIns,
     taskSequence: taskSequencePolicy(ts, true),
     variables,
+    hidden: isHidden(deployment.availability),
+    programs: packagePrograms(ctx, ts),
   };
   return { policy, secrets: secretsOf(ts, variables) };
+}
+
+/** The programs of every package the task sequence references, so Install Package runs with no site. */
+function packagePrograms(ctx: SiteContext, ts: TaskSequence): Record<string, readonly { name: string; commandLine: string }[]> {
+  const out: Record<string, readonly { name: string; commandLine: string }[]> = {};
+  for (const ref of checkReferences(ts, contentIndex(ctx)).content) {
+    const o = ref.kind === 'package' ? ctx.library.records.getSync(ref.id) : undefined;
+    if (o?.kind === 'package') out[ref.id] = o.programs.map(({ name, commandLine }) => ({ name, commandLine }));
+  }
+  return out;
 }
 
 /** Every content object the task sequence needs, or a 422 naming what is missing or unusable. */

@@ -13,6 +13,7 @@ import { librarySource } from '../../media/boot-media/content-source.js';
 import type { MediaHeader, MediaSecrets } from '../../media/boot-media/model.js';
 import type { ContentToStage } from '../../media/boot-media/stage.js';
 import { bootFileRoot } from './boot-files.js';
+import { contentIndex } from './content.js';
 import { write, writeAudit, type SiteContext } from './context.js';
 import { planMedia, type MediaInput, type MediaPlan } from './media-input.js';
 import { mediaPolicy, referencedContent } from './media-policy.js';
@@ -154,7 +155,9 @@ async function runBuild(ctx: SiteContext, r: MediaRecord, plan: MediaPlan, secre
       ...(existsSync(path.join(tftp, 'ipxe.efi')) ? { ipxeEfi: path.join(tftp, 'ipxe.efi') } : {}),
       ...(existsSync(path.join(tftp, 'ipxe.lkrn')) ? { ipxeLkrn: path.join(tftp, 'ipxe.lkrn') } : {}),
     };
-    const spec: MediaBuildSpec = { header, format: r.format, secrets, password: plan.password, script: { siteUrl: r.siteUrl, mediaId: r.id, architecture: r.architecture, mediaForm: plan.mediaForm, route }, content, loaders };
+    // UEFI media start the boot image from the media with the boot files its record declares.
+    const bootFiles = contentIndex(ctx).get(r.bootImageId)?.boot ?? null;
+    const spec: MediaBuildSpec = { header, format: r.format, secrets, password: plan.password, script: { siteUrl: r.siteUrl, mediaId: r.id, architecture: r.architecture, mediaForm: plan.mediaForm, route }, content, loaders, bootFiles, bootFileRoot: tftp };
     const out = path.join(dir, outputName(r));
     const result = await buildMedia(spec, source, path.join(dir, '.work'), out, progress);
     const done: MediaRecord = { ...r, state: 'ready', output: { name: outputName(r), size: result.size, sha256: result.sha256, files: result.manifest.files.length } };

@@ -73,7 +73,7 @@ t.test('a bootable ISO boots in qemu (BIOS) and asks the site for the deployment
   });
 
   const asked = (e: Entry) => e.msg === 'incoming request' && e.req?.url?.startsWith('/boot.ipxe?') === true;
-  const fetchedKernel = (e: Entry) => e.msg === 'incoming request' && e.req?.url === '/boot/linux/vmlinuz';
+  const fetchedKernel = (e: Entry) => e.msg === 'incoming request' && e.req?.url === `/boot/content/${s.bootImageId}/latest/vmlinuz`;
   const until = Date.now() + WAIT_SECONDS * 1000;
   while (Date.now() < until && !lines.some(fetchedKernel) && vm.exitCode === null) await new Promise((r) => setTimeout(r, 500));
   const serialText = existsSync(serial) ? readFileSync(serial, 'latin1') : '';

@@ -52,7 +52,8 @@ export async function sha256File(file: string): Promise<string> {
   return h.digest('hex');
 }
 
-async function present(target: string, f: ContentFile): Promise<boolean> {
+/** The file is at `target` already, with the size and sha256 the manifest gives. */
+export async function present(target: string, f: ContentFile): Promise<boolean> {
   try {
     const st = statSync(target);
     if (!st.isFile() || (f.size >= 0 && st.size !== f.size)) return false;

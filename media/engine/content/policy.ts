@@ -43,6 +43,8 @@ export interface ContentItem {
 export interface ContentPolicy {
   readonly option: string;
   readonly items: readonly ContentItem[];
+  /** Standalone or prestaged media: every item is read from the media by hash, never downloaded. */
+  readonly onMedia?: boolean;
 }
 
 type Obj = Record<string, unknown>;

@@ -2,7 +2,8 @@
  * Content steps (R-16): Download Package Content, Install Package and Apply Driver Package,
  * and `fetchContent`, which every step that names content uses. Content is downloaded as the
  * step needs it (the Linux engine's way of "download content as needed"), each file's hash
- * verified by the fetcher, into the task sequence cache unless the step says where.
+ * verified by the fetcher, into the task sequence cache unless the step says where. A run from
+ * standalone media reads the same way from the media (content/media-fetcher.ts).
  */
 import { cpSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +18,7 @@ export class ContentUnavailable extends Error {}
 export function contentOf(env: StepEnv, id: string): ContentItem {
   if (!env.content) throw new ContentUnavailable(`content ${id} cannot be downloaded: the policy has no content section (no distribution point for this deployment)`);
   const item = contentItem(env.content, id);
+  if (!item && env.content.onMedia) throw new ContentUnavailable(`content ${id} is not on the media this task sequence runs from (osdeploy/content.json does not list it); build the media again`);
   if (!item) throw new ContentUnavailable(`content ${id} is not in this deployment's content policy (not distributed?)`);
   if (!env.fetcher) throw new ContentUnavailable(`content ${id} cannot be downloaded: no distribution point`);
   return item;
@@ -34,7 +36,8 @@ export async function fetchContent(env: StepEnv, id: string, dest = path.join(en
   const item = contentOf(env, id);
   const r = await env.fetcher!.fetch(item, dest);
   const { files } = await env.fetcher!.manifest(item);
-  return { dir: dest, item, files, note: `${id} v${item.version}: ${r.files} file(s), ${r.bytes} byte(s) downloaded into ${dest}` };
+  const how = env.content?.onMedia ? 'verified and copied from the media' : 'downloaded';
+  return { dir: dest, item, files, note: `${id} v${item.version}: ${r.files} file(s), ${r.bytes} byte(s) ${how} into ${dest}` };
 }
 
 function destinationOf(step: StepItem, env: StepEnv, id: string): string {

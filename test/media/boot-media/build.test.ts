@@ -4,17 +4,18 @@
  * entries and files, sfdisk and mtools for the prestaged disk, and `inspectMedia`.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { buildMedia, type BuildEvent } from '../../../media/boot-media/build.js';
+import { EFI_TARGETS } from '../../../media/boot-media/grub.js';
 import { elToritoEntries, extractIso, listIso } from '../../../media/boot-media/iso.js';
 import { inspectMedia } from '../../../media/boot-media/inspect.js';
 import { LAYOUT } from '../../../media/boot-media/model.js';
 import { openMedia } from '../../../media/boot-media/read.js';
 import { contentFixture, missingFor, NOW, specFor, tempDir } from './fixture.js';
 
-t.test('bootable ISO: El Torito BIOS and UEFI entries, hybrid, the iPXE loaders and the media variables', { skip: missingFor('iso') }, async (t) => {
+t.test('bootable ISO: El Torito BIOS and UEFI entries, hybrid, iPXE for BIOS, GRUB for UEFI and the media variables', { skip: missingFor('iso') }, async (t) => {
   const f = await contentFixture(t);
   const dir = tempDir(t);
   const spec = await specFor(f, { type: 'bootable', format: 'iso' });
@@ -32,7 +33,7 @@ t.test('bootable ISO: El Torito BIOS and UEFI entries, hybrid, the iPXE loaders 
   t.match(report, /GPT/, 'and a GPT entry for the EFI system image');
 
   const files = await listIso(iso);
-  for (const p of [LAYOUT.header, LAYOUT.variables, LAYOUT.manifest, LAYOUT.ipxeLkrn, LAYOUT.biosScript, LAYOUT.efiLoader, LAYOUT.efiScript, 'isolinux/isolinux.cfg', 'isolinux/ldlinux.c32', LAYOUT.efiImage]) {
+  for (const p of [LAYOUT.header, LAYOUT.variables, LAYOUT.manifest, LAYOUT.ipxeLkrn, LAYOUT.biosScript, LAYOUT.efiLoader, LAYOUT.grubConfig, LAYOUT.efiIpxe, LAYOUT.efiScript, 'isolinux/isolinux.cfg', 'isolinux/ldlinux.c32', LAYOUT.efiImage]) {
     t.ok(files.includes(p), `${p} is on the ISO`);
   }
   t.equal(result.manifest.files.length, result.manifest.files.filter((m) => files.includes(m.path)).length, 'every manifest file is on the ISO');
@@ -44,13 +45,29 @@ t.test('bootable ISO: El Torito BIOS and UEFI entries, hybrid, the iPXE loaders 
   t.match(script, /\ndhcp \|\| goto failed\n/);
   t.match(script, 'chain http://192.0.2.10:8080/boot.ipxe?mac=${netX/mac}&uuid=${osd-uuid}&arch=x64&mediaForm=cd&source=media&preferred=PS120001&unattended=true', 'chains to the site naming SMSTSPreferredAdvertID');
 
-  // The EFI system image is a FAT filesystem holding iPXE as the removable-media loader.
+  // The EFI system image is a FAT filesystem holding GRUB as the removable-media loader, built
+  // with the media's configuration inside, and iPXE with its script as the menu's other entry.
   const efi = tempDir(t);
-  await extractIso(iso, path.join(efi, 'efiboot.img'), `/${LAYOUT.efiImage}`);
-  const dirList = execFileSync('mdir', ['-/', '-b', '-i', path.join(efi, 'efiboot.img'), '::/'], { encoding: 'utf8', env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } });
+  const img = path.join(efi, 'efiboot.img');
+  await extractIso(iso, img, `/${LAYOUT.efiImage}`);
+  const mtools = { encoding: 'utf8', env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } } as const;
+  const dirList = execFileSync('mdir', ['-/', '-b', '-i', img, '::/'], mtools);
   t.match(dirList, /EFI\/BOOT\/BOOTX64\.EFI/i);
+  t.match(dirList, /EFI\/BOOT\/ipxe\.efi/i);
   t.match(dirList, /EFI\/BOOT\/autoexec\.ipxe/i);
-  t.equal(readFileSync(path.join(efi, 'efiboot.img')).subarray(510, 512).toString('hex'), '55aa', 'a FAT boot sector');
+  t.equal(readFileSync(img).subarray(510, 512).toString('hex'), '55aa', 'a FAT boot sector');
+  execFileSync('mcopy', ['-i', img, `::/${LAYOUT.efiLoader}`, path.join(efi, 'loader.efi')], mtools);
+  const loader = readFileSync(path.join(efi, 'loader.efi'));
+  await extractIso(iso, path.join(efi, 'grub.cfg'), `/${LAYOUT.grubConfig}`);
+  const grubCfg = readFileSync(path.join(efi, 'grub.cfg'), 'utf8');
+  t.equal(loader.subarray(0, 2).toString('latin1'), 'MZ', 'the loader is a PE image');
+  t.not(loader.indexOf('GNU GRUB'), -1, 'it is GRUB');
+  t.not(loader.indexOf(grubCfg), -1, "with the media's grub.cfg in its memdisk");
+  const kernel = f.bootFiles.vmlinuz!;
+  t.match(grubCfg, `if search --no-floppy --file --set=root '/content/${kernel}'; then`, 'GRUB finds the media by the kernel it carries');
+  t.match(grubCfg, `  linux '/content/${kernel}' 'quiet' 'console=ttyS0' 'osdeploy.site=http://192.0.2.10:8080' 'osdeploy.media=PS1MBOOISO' 'osdeploy.arch=x64' 'osdeploy.preferred=PS120001' 'osdeploy.unattended=true'`);
+  t.match(grubCfg, `  initrd '/content/${f.bootFiles['initrd.img']!}'`);
+  t.ok(files.includes(`content/${kernel}`), 'the kernel GRUB starts is on the ISO');
 
   const i = await inspectMedia(iso, { now: NOW });
   t.equal(i.container, 'iso');
@@ -97,6 +114,14 @@ t.test('folder media: the engine opens it, refuses it expired or tampered with',
   const folder = path.join(dir, 'stick');
   await buildMedia(spec, f.source, path.join(dir, 'work'), folder);
 
+  // A FAT32 stick with this tree boots on UEFI: GRUB at the removable-media path, and sealed
+  // media tell it nothing the password protects.
+  const loader = readFileSync(path.join(folder, ...LAYOUT.efiLoader.split('/')));
+  const grubCfg = readFileSync(path.join(folder, ...LAYOUT.grubConfig.split('/')), 'utf8');
+  t.not(loader.indexOf(grubCfg), -1, 'EFI/BOOT/BOOTX64.EFI is GRUB with the media\'s configuration');
+  t.match(grubCfg, "'osdeploy.site=http://192.0.2.10:8080' 'osdeploy.media=PS1MSTAFOLDER' 'osdeploy.arch=x64'\n");
+  t.notMatch(grubCfg, /preferred|unattended|PS120001/);
+
   const media = await openMedia(folder, { password, now: NOW });
   t.equal(media.secrets.policy?.taskSequence.items.length, 1);
   t.same(media.secrets.policy?.variables, [{ name: 'HiddenVar', value: 'Hidden-Value-Zz9', hidden: true }], 'hidden values reach the engine');
@@ -138,4 +163,20 @@ t.test('prestaged disk image: an MBR FAT32 partition with the OS image laid out 
   t.same(i.content.find((c) => c.id === 'PS100002')?.root, 'os');
   t.equal(i.policy?.deploymentId, 'PS120001');
   t.ok(i.check.ok, 'every file matches the manifest');
+});
+
+t.test('UEFI media that could not start their boot image are refused before any work', { skip: missingFor('tar') }, async (t) => {
+  const f = await contentFixture(t);
+  const dir = tempDir(t);
+  const out = path.join(dir, 'media.tar');
+  const undeclared = await specFor(f, { type: 'bootable', format: 'tar', bootFiles: null });
+  await t.rejects(buildMedia(undeclared, f.source, path.join(dir, 'work'), out), { code: 'invalid', message: /boot image PS100001 declares no boot files/ });
+  const fromStore = await specFor(f, { type: 'bootable', format: 'tar', bootFiles: { os: 'linux', kernel: 'linux/vmlinuz', initrds: [], cmdline: '' }, bootFileRoot: dir });
+  await t.rejects(buildMedia(fromStore, f.source, path.join(dir, 'work'), out), { code: 'invalid', message: /kernel linux\/vmlinuz is not in the boot-file store/ });
+  const spec = await specFor(f, { type: 'bootable', format: 'tar' });
+  const arm64 = { ...spec, header: { ...spec.header, architecture: 'arm64' }, script: { ...spec.script, architecture: 'arm64' } };
+  if (!existsSync(EFI_TARGETS.arm64!.modules)) {
+    await t.rejects(buildMedia(arm64, f.source, path.join(dir, 'work'), out), { code: 'tool-missing', message: /arm64 UEFI media; install it with: apt-get install grub-efi-arm64-bin grub-common$/ }, 'never an x64 loader on arm64 media');
+  }
+  t.notOk(existsSync(out), 'nothing was built');
 });

@@ -12,7 +12,9 @@ import { MemoryLibraryRecords } from '../../../content/records.js';
 import type { MediaBuildSpec } from '../../../media/boot-media/build.js';
 import { librarySource, type MediaContentSource } from '../../../media/boot-media/content-source.js';
 import type { MediaFormat, MediaHeader, MediaSecrets, MediaType } from '../../../media/boot-media/model.js';
+import { EFI_TARGETS } from '../../../media/boot-media/grub.js';
 import { BOOT_FILES, findTool } from '../../../media/boot-media/tools.js';
+import type { BootImageFiles } from '../../../policy/content-refs.js';
 import { existsSync } from 'node:fs';
 
 export interface Teardowns {
@@ -27,8 +29,14 @@ export function missingFor(format: MediaFormat): string | false {
   const tool = tools.find((t) => !findTool(t));
   if (tool) return `${tool} is not installed (apt-get install xorriso isolinux syslinux-common mtools dosfstools fdisk)`;
   const file = Object.values(BOOT_FILES).find((f) => !existsSync(f.path));
-  return file ? `${file.path} is missing (${file.install})` : false;
+  if (file) return `${file.path} is missing (${file.install})`;
+  const grub = EFI_TARGETS.x64!;
+  if (!findTool('grub-mkimage') || !existsSync(grub.modules)) return `GRUB for UEFI is not installed (${grub.install})`;
+  return false;
 }
+
+/** The fixture boot image's boot files: its own content, as the site serves it at /boot/content/…. */
+export const FIXTURE_BOOT: BootImageFiles = { os: 'linux', kernel: 'content/PS100001/latest/vmlinuz', initrds: ['content/PS100001/latest/initrd.img'], cmdline: 'quiet console=ttyS0' };
 
 export function tempDir(t: Teardowns, prefix = 'osdeploy-media-'): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -42,6 +50,9 @@ export interface ContentFixture {
   readonly osImageId: string;
   /** Bytes of the OS image's files, by path. */
   readonly osFiles: Readonly<Record<string, string>>;
+  readonly boot: BootImageFiles;
+  /** sha256 of the boot image's files, by path. */
+  readonly bootFiles: Readonly<Record<string, string>>;
 }
 
 export async function contentFixture(t: Teardowns): Promise<ContentFixture> {
@@ -55,11 +66,13 @@ export async function contentFixture(t: Teardowns): Promise<ContentFixture> {
     }
     return dir;
   };
-  await createContent(library, { kind: 'bootImage', id: 'PS100001', name: 'Boot image x64', sourcePath: '', os: 'linux', architecture: 'x64' });
+  await createContent(library, { kind: 'bootImage', id: 'PS100001', name: 'Boot image x64', sourcePath: '', os: 'linux', architecture: 'x64', boot: FIXTURE_BOOT });
   await importFolder(library, 'PS100001', lay(path.join(root, 'boot'), { 'vmlinuz': 'KERNEL'.repeat(100), 'initrd.img': 'INITRD'.repeat(100) }), new Date(NOW));
   await createContent(library, { kind: 'osImage', id: 'PS100002', name: 'Windows 11', sourcePath: '', architecture: 'x64' });
   await importFolder(library, 'PS100002', lay(path.join(root, 'os'), osFiles), new Date(NOW));
-  return { source: librarySource(library), bootImageId: 'PS100001', osImageId: 'PS100002', osFiles };
+  const source = librarySource(library);
+  const bootFiles = Object.fromEntries((await source.current('PS100001'))!.files.map((x) => [x.path, x.sha256]));
+  return { source, bootImageId: 'PS100001', osImageId: 'PS100002', osFiles, boot: FIXTURE_BOOT, bootFiles };
 }
 
 export interface SpecOptions {
@@ -69,6 +82,9 @@ export interface SpecOptions {
   readonly variables?: Record<string, string>;
   readonly expiresAt?: string | null;
   readonly site?: string;
+  /** The boot image's boot files (default: the fixture's) and the boot-file store they may name. */
+  readonly bootFiles?: BootImageFiles | null;
+  readonly bootFileRoot?: string | null;
 }
 
 export async function specFor(f: ContentFixture, o: SpecOptions): Promise<MediaBuildSpec> {
@@ -96,6 +112,7 @@ export async function specFor(f: ContentFixture, o: SpecOptions): Promise<MediaB
   for (const cid of ids) content.push({ content: (await f.source.current(cid))!, root: o.type === 'prestaged' && cid === f.osImageId ? ('os' as const) : ('content' as const) });
   return {
     header, format: o.format, secrets, password: o.password ?? null, content,
+    bootFiles: o.bootFiles === undefined ? f.boot : o.bootFiles, bootFileRoot: o.bootFileRoot ?? null,
     script: { siteUrl: site, mediaId: id, architecture: 'x64', mediaForm, route: protectedMedia ? { kind: 'sealed' } : { kind: 'plain', preferred: variables.SMSTSPreferredAdvertID ?? null, unattended: true } },
   };
 }

@@ -1,5 +1,6 @@
 /**
- * A site ready for media: a Linux boot image that starts over the network and an OS image,
+ * A site ready for media: a Linux boot image that starts over the network (and from media: its
+ * boot files are its own content) and an OS image,
  * both imported from small folders; a computer (qemu's default MAC) in a collection with a
  * hidden variable; a task sequence with a Join Domain password; and two deployments to the
  * collection, one visible and one hidden (R-12, R-20). Works with any `call`-style client.
@@ -48,9 +49,10 @@ export async function mediaSite(call: Call, t: { teardown(fn: () => unknown): vo
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   const bootImageId = await ok(call, 'POST', '/content', {
     kind: 'bootImage', name: 'Linux boot image', architecture: 'x64', os: 'linux',
-    boot: { os: 'linux', kernel: 'linux/vmlinuz', initrds: ['linux/initrd.img'], cmdline: 'quiet' },
     sourcePath: folder(root, 'boot', { vmlinuz: 'KERNEL-BYTES'.repeat(64), 'initrd.img': 'INITRD-BYTES'.repeat(64) }),
   });
+  // Its boot files are its own content (served at /boot/content/…), so media carry them too.
+  await ok(call, 'PATCH', `/content/${bootImageId}`, { boot: { os: 'linux', kernel: `content/${bootImageId}/latest/vmlinuz`, initrds: [`content/${bootImageId}/latest/initrd.img`], cmdline: 'quiet' } }, 200);
   const osImageId = await ok(call, 'POST', '/content', { kind: 'osImage', name: 'Windows 11', architecture: 'x64', sourcePath: folder(root, 'os', { 'install.wim': 'WIM-BYTES '.repeat(2048), 'sources/ei.cfg': '[Channel]\nRetail\n' }) });
   const computerId = await ok(call, 'POST', '/computers', { name: 'LAB-01', macAddresses: [mac] });
   const collectionId = await ok(call, 'POST', '/collections', { name: 'Lab', directMemberIds: [computerId] });

@@ -1,0 +1,126 @@
+/**
+ * Content from standalone and prestaged media (R-25): no distribution point, no network.
+ * osdeploy/content.json lists each content object's files by sha256; a file is read from
+ * `content/<sha256>` on the media (the prestaged OS image from `os/<path>`), copied into the
+ * step's folder while it is hashed, and kept only when its sha256 and size match. A blob that
+ * is missing or altered fails the step that needs it with a message naming the file and the
+ * hash — never a silent partial copy. A file already in place with the right hash is not copied
+ * again, so a step re-run after a restart or a crash resumes cheaply.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { LAYOUT, type MediaContentEntry } from '../../boot-media/model.js';
+import type { StandaloneMedia } from '../media.js';
+import { ContentFetchError, present, safeJoin, type ContentFetcher, type FetchResult, type Manifest } from './fetcher.js';
+import { manifestHash, type ContentFile, type ContentItem, type ContentPolicy } from './policy.js';
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** The content section of a run from media: what content.json lists, with the policy's programs. */
+export function mediaContentPolicy(media: StandaloneMedia): ContentPolicy {
+  return {
+    option: 'fromMedia',
+    onMedia: true,
+    items: media.content.map((e): ContentItem => {
+      const programs = media.policy.programs[e.id];
+      return {
+        id: e.id,
+        kind: e.kind,
+        // An object with no source files goes on media with version null and no files.
+        version: e.version ?? 0,
+        manifestSha256: e.manifestSha256,
+        locations: [],
+        files: e.files.map(({ path: p, sha256, size }) => ({ path: p, sha256: String(sha256).toLowerCase(), size })),
+        ...(programs ? { programs } : {}),
+      };
+    }),
+  };
+}
+
+/** Where a content file is on the media, '/'-separated from its root; anything that could leave the media is refused. */
+export function mediaPathOf(entry: Pick<MediaContentEntry, 'root'>, f: ContentFile): string {
+  if (entry.root === 'os') {
+    const parts = f.path.split('/');
+    if (f.path.includes('\0') || f.path.includes('\\') || parts.some((s) => s === '' || s === '.' || s === '..')) throw new ContentFetchError(`refusing media path ${JSON.stringify(f.path)}: it would leave ${LAYOUT.osImage}/`);
+    return `${LAYOUT.osImage}/${f.path}`;
+  }
+  if (!SHA256.test(f.sha256)) throw new ContentFetchError(`file ${f.path} names no sha256 blob (${JSON.stringify(f.sha256.slice(0, 80))})`);
+  return `${LAYOUT.blobs}/${f.sha256}`;
+}
+
+/** Copies `src` to `target` through a hash; the target appears only when every byte matched. */
+async function copyVerified(src: string, target: string, f: ContentFile, rel: string, what: string): Promise<number> {
+  try {
+    if (!statSync(src).isFile()) throw new Error('not a file');
+  } catch {
+    throw new ContentFetchError(`${what}: ${rel} is missing from the media`);
+  }
+  const partial = `${target}.partial`;
+  const hash = createHash('sha256');
+  let size = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  try {
+    await pipeline(createReadStream(src), tap, createWriteStream(partial));
+    const got = hash.digest('hex');
+    if (got !== f.sha256) throw new ContentFetchError(`${what}: ${rel} on the media is damaged (sha256 ${got}, expected ${f.sha256})`);
+    if (f.size >= 0 && size !== f.size) throw new ContentFetchError(`${what}: ${rel} on the media is damaged (${size} bytes, expected ${f.size})`);
+    renameSync(partial, target);
+    return size;
+  } catch (e) {
+    rmSync(partial, { force: true });
+    if (e instanceof ContentFetchError) throw e;
+    throw new ContentFetchError(`${what}: ${rel} could not be read from the media (${(e as Error).message})`);
+  }
+}
+
+export class MediaContentFetcher implements ContentFetcher {
+  /** `media` is null when a run that began from media resumes without it: every fetch then says so. */
+  constructor(
+    private readonly media: StandaloneMedia | null,
+    private readonly log: (line: string) => void = () => {},
+  ) {}
+
+  async manifest(item: ContentItem): Promise<Manifest> {
+    const files = item.files ?? [];
+    // content.json records each object's manifest hash beside its files: a list edited on the media no longer matches.
+    if (item.manifestSha256 && manifestHash(files) !== item.manifestSha256)
+      throw new ContentFetchError(`the file list of ${item.id} version ${item.version} on the media does not match its manifest hash ${item.manifestSha256} (${LAYOUT.content} was changed)`);
+    return { files, programs: item.programs ?? [] };
+  }
+
+  async fetch(item: ContentItem, dest: string): Promise<FetchResult> {
+    const { media, entry } = this.entryOf(item);
+    const { files } = await this.manifest(item);
+    let bytes = 0;
+    const sources: string[] = [];
+    for (const f of files) {
+      const target = safeJoin(dest, f.path);
+      if (await present(target, f)) continue;
+      const rel = mediaPathOf(entry, f);
+      mkdirSync(path.dirname(target), { recursive: true });
+      bytes += await copyVerified(path.join(media.root, ...rel.split('/')), target, f, rel, `content ${item.id} version ${item.version} file ${f.path}`);
+      sources.push(`${f.path} from the media (${rel})`);
+    }
+    this.log(`content: ${item.id} v${item.version}: ${files.length} file(s) verified from the media ${media.mediaId}, ${bytes} byte(s) copied`);
+    return { files: files.length, bytes, sources };
+  }
+
+  private entryOf(item: ContentItem): { media: StandaloneMedia; entry: MediaContentEntry } {
+    const media = this.media;
+    if (!media) throw new ContentFetchError(`content ${item.id} is on the standalone media this run started from; start the engine again with --media DIR`);
+    const entry = media.content.find((c) => c.id === item.id);
+    if (!entry) throw new ContentFetchError(`content ${item.id} is not on the media at ${media.root} (${LAYOUT.content} does not list it)`);
+    if ((entry.version ?? 0) !== item.version)
+      throw new ContentFetchError(`the media at ${media.root} holds version ${entry.version ?? 0} of ${item.id}, but this run started with version ${item.version}: start it with the media it began from`);
+    return { media, entry };
+  }
+}
