@@ -30,6 +30,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <stdbool.h>
@@ -432,7 +433,8 @@ static void on_readable(transfer_t *t, int fd) {
     }
     return;
   }
-  if (len >= 2 && t->rbuf[0] == 0 && t->rbuf[1] == OP_ACK && len == 4 && (size_t)n == len) {
+  /* Some firmware pads its ACKs (to a minimum frame size); the block number is what counts. */
+  if (len >= 4 && t->rbuf[0] == 0 && t->rbuf[1] == OP_ACK) {
     on_ack(t, (uint16_t)((t->rbuf[2] << 8) | t->rbuf[3]));
     return;
   }
@@ -562,23 +564,23 @@ static int get_string(napi_env env, napi_value obj, const char *name, char *out,
   return napi_get_value_string_utf8(env, v, out, cap, &len) == napi_ok && len < cap - 1 ? 0 : -1;
 }
 
+/* A numeric IPv4 or IPv6 address (with a %scope for link-local IPv6) and a port. */
 static int parse_addr(const char *host, int port, struct sockaddr_storage *out, socklen_t *len) {
-  memset(out, 0, sizeof *out);
-  struct sockaddr_in *a4 = (struct sockaddr_in *)out;
-  struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)out;
-  if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
-    a4->sin_family = AF_INET;
-    a4->sin_port = htons((uint16_t)port);
-    *len = sizeof *a4;
-    return 0;
+  struct addrinfo hints, *res = NULL;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_flags = AI_NUMERICHOST;
+  hints.ai_socktype = SOCK_DGRAM;
+  if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res) return -1;
+  int ok = res->ai_addrlen <= sizeof *out && (res->ai_family == AF_INET || res->ai_family == AF_INET6);
+  if (ok) {
+    memset(out, 0, sizeof *out);
+    memcpy(out, res->ai_addr, res->ai_addrlen);
+    *len = (socklen_t)res->ai_addrlen;
+    if (res->ai_family == AF_INET) ((struct sockaddr_in *)out)->sin_port = htons((uint16_t)port);
+    else ((struct sockaddr_in6 *)out)->sin6_port = htons((uint16_t)port);
   }
-  if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
-    a6->sin6_family = AF_INET6;
-    a6->sin6_port = htons((uint16_t)port);
-    *len = sizeof *a6;
-    return 0;
-  }
-  return -1;
+  freeaddrinfo(res);
+  return ok ? 0 : -1;
 }
 
 /*

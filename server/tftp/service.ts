@@ -234,9 +234,14 @@ class TftpServer {
           now: () => this.clock.now(),
           onEnd: slot.release,
         });
-        session.start();
-        slot.session = session;
-        return;
+        try {
+          session.start();
+          slot.session = session;
+          return;
+        } catch (err) {
+          // Nothing was sent: an address the addon cannot parse or a socket it cannot make.
+          tlog.debug({ err: (err as Error).message }, 'native data path refused the transfer; it runs on the JavaScript path');
+        }
       }
       socket = (this.options.createSocket ?? createUdpSocket)(this.type);
       await bindSocket(socket, 0, this.options.host);

@@ -219,6 +219,22 @@ for (const engine of testEngines()) {
     t.ok(await waitFor(() => svc.activeTransfers() === 0));
   });
 
+  t.test(`${engine}: R-32 ACKs padded with zeros (some firmware pads to a minimum frame) still drive the transfer`, async (t) => {
+    const svc = await service(t, { timeoutMs: 30_000 });
+    const p = await peer(t);
+    await p.send(rrq('big.bin'), svc.port);
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const [pkt, d] = await expectPacket(t, p, 'DATA');
+      if (pkt.op !== 'DATA') throw new Error(pkt.op);
+      chunks.push(Buffer.from(pkt.data));
+      await p.send(Buffer.concat([ack(pkt.block), Buffer.alloc(42)]), d.port);
+      if (pkt.data.length < 512) break;
+    }
+    t.ok(Buffer.concat(chunks).equals(BIG), 'byte-exact with padded ACKs');
+    t.ok(await waitFor(() => svc.activeTransfers() === 0), 'the padded final ACK ended the transfer');
+  });
+
   t.test(`${engine}: R-21 every ACK sent twice: each DATA still goes out once (no Sorcerer’s Apprentice)`, async (t) => {
     const svc = await service(t, { timeoutMs: 30_000 });
     const p = await peer(t);
