@@ -83,6 +83,23 @@ export interface MediaPolicy {
   readonly hidden?: boolean;
   /** Each referenced package's programs by content id: osdeploy/content.json lists files only, Install Package needs these. */
   readonly programs?: Readonly<Record<string, readonly { readonly name: string; readonly commandLine: string }[]>>;
+  /**
+   * Every content object staged on the media, as the build staged it: sealed with the policy, so
+   * osdeploy/content.json (which the password does not cover) cannot be rewritten to match a
+   * swapped blob. Absent on media built before it was added.
+   */
+  readonly content?: readonly MediaPolicyContent[];
+}
+
+/** One content object on the media as the policy seals it (MediaPolicy.content). */
+export interface MediaPolicyContent {
+  readonly id: string;
+  readonly kind: string;
+  /** Null for an object with no version (no source files). */
+  readonly version: number | null;
+  readonly root: 'content' | 'os';
+  /** sha256 of the staged file list (content/model.ts manifestOf): binds every file's path, sha256 and size. */
+  readonly filesSha256: string;
 }
 
 /**

@@ -72,6 +72,8 @@ export async function readManifest(root: string): Promise<MediaManifest> {
 
 export interface OpenedMedia {
   readonly header: MediaHeader;
+  /** The variables file was sealed with a password (its policy, and what the policy names, cannot be changed unnoticed). */
+  readonly sealed: boolean;
   readonly secrets: MediaSecrets;
   readonly content: readonly MediaContentEntry[];
   /** A media file's path on disk (content/<sha256>, os/<path>, …). */
@@ -85,7 +87,7 @@ export interface OpenedMedia {
 export async function openMedia(root: string, opts: { password?: string | null; now: number }): Promise<OpenedMedia> {
   const header = await readHeader(root);
   checkNotExpired(header, opts.now);
-  const { secrets } = await readSecrets(root, header, opts.password ?? null);
+  const { sealed, secrets } = await readSecrets(root, header, opts.password ?? null);
   if (!secrets) throw new MediaError('wrong-password', `media ${header.id} is password-protected; give its password`);
-  return { header, secrets, content: await readContentList(root), file: (rel) => under(root, rel) };
+  return { header, sealed, secrets, content: await readContentList(root), file: (rel) => under(root, rel) };
 }

@@ -4,14 +4,16 @@
  * OS (`--agent`) or standalone media (offline: `--media DIR` holding a policy). Exit codes tell
  * a wrapper script what to do next; 3 means "restart the machine (or just this program) and
  * start me again": the run goes on where it stopped. `--flush-outbox` only sends kept status.
+ * Started with no media flags after a boot from media, it finds the media the kernel command
+ * line names (start-media.ts).
  */
 import { agentMode } from './agent.js';
 import { bootMode } from './boot.js';
 import { createEngine, EXIT, type Engine } from './engine.js';
 import { flushMode } from './flush.js';
-import { flagValue, readMediaDir } from './media.js';
-import { parseOptions, runsOffline, USAGE, UsageError } from './options.js';
+import { parseFlags, parseOptions, runsOffline, USAGE, UsageError } from './options.js';
 import { standaloneMode } from './standalone.js';
+import { MediaRefused, startMedia } from './start-media.js';
 import { StateError } from './state.js';
 
 function modeOf(engine: Engine): Promise<number> {
@@ -25,17 +27,14 @@ async function main(argv: readonly string[]): Promise<number> {
   let opts;
   try {
     let opened;
-    const mediaDir = flagValue(argv, '--media');
-    if (mediaDir) {
-      const nowFlag = flagValue(argv, '--now');
-      const now = nowFlag === undefined ? Date.now() : /^\d+$/.test(nowFlag) ? Number(nowFlag) : Date.parse(nowFlag);
-      try {
-        opened = await readMediaDir(mediaDir, flagValue(argv, '--media-password') ?? process.env.OSDEPLOY_MEDIA_PASSWORD ?? null, now);
-      } catch (e) {
-        // Expired, wrong password, tampered, not a media: nothing runs from it.
-        process.stderr.write(`osdeploy-engine: media ${mediaDir}: ${(e as Error).message}\n`);
-        return EXIT.usage;
-      }
+    parseFlags(argv); // a mistyped flag stops before any media is looked for
+    try {
+      // --media DIR, or the media the kernel command line names (osdeploy.media=).
+      opened = await startMedia(argv, process.env);
+    } catch (e) {
+      if (!(e instanceof MediaRefused)) throw e;
+      process.stderr.write(`osdeploy-engine: ${e.message}\n`);
+      return EXIT.usage;
     }
     opts = parseOptions(argv, process.env, opened);
   } catch (e) {

@@ -7,12 +7,16 @@
  *
  * Standalone and prestaged media also carry the policy (the deployment's task sequence, its
  * variables and built-ins) and every content object it references: those are read here into a
- * `StandaloneMedia`, which the engine runs with no network at all (standalone.ts).
+ * `StandaloneMedia`, which the engine runs with no network at all (standalone.ts). Their
+ * osdeploy/content.json must match the content list the policy carries (sealed with the
+ * password, when there is one): a list rewritten to fit a swapped blob refuses the media
+ * before anything runs (content/media-fetcher.ts checkContentList).
  */
 import path from 'node:path';
 import type { Item } from '../../policy/task-sequences/model.js';
 import { openMedia, type OpenedMedia } from '../boot-media/read.js';
-import { MediaError, type MediaContentEntry, type PolicyVariable } from '../boot-media/model.js';
+import { MediaError, type MediaContentEntry, type MediaPolicyContent, type PolicyVariable } from '../boot-media/model.js';
+import { checkContentList } from './content/media-fetcher.js';
 import type { Program } from './content/policy.js';
 import type { MediaFile } from './options.js';
 
@@ -29,6 +33,8 @@ export interface MediaRunPolicy {
   readonly variables: readonly PolicyVariable[];
   /** Each package's programs by content id (Install Package runs one by name). */
   readonly programs: Readonly<Record<string, readonly Program[]>>;
+  /** The content the build staged, as the policy names it; null on media built before the list was added. */
+  readonly content: readonly MediaPolicyContent[] | null;
 }
 
 export interface StandaloneMedia {
@@ -36,19 +42,13 @@ export interface StandaloneMedia {
   readonly root: string;
   readonly mediaId: string;
   readonly type: 'standalone' | 'prestaged';
+  /** The policy came from a password-sealed variables file. */
+  readonly sealed: boolean;
   readonly policy: MediaRunPolicy;
-  /** osdeploy/content.json: every content object on the media, its files by sha256. */
+  /** osdeploy/content.json: every content object on the media, its files by sha256 (checked against policy.content). */
   readonly content: readonly MediaContentEntry[];
-}
-
-/** The value of `--name VALUE` or `--name=VALUE` in argv, before full option parsing. */
-export function flagValue(argv: readonly string[], name: string): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === name) return argv[i + 1];
-    if (a.startsWith(`${name}=`)) return a.slice(name.length + 1);
-  }
-  return undefined;
+  /** What the check of content.json against the policy found, for the run's log. */
+  readonly contentCheck: string;
 }
 
 type Obj = Record<string, unknown>;
@@ -77,6 +77,20 @@ function programsOf(raw: unknown): Record<string, readonly Program[]> {
   return out;
 }
 
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** The policy's content list: null when it has none (older media), else every entry checked. */
+function policyContentOf(raw: unknown, bad: (why: string) => Error): MediaPolicyContent[] | null {
+  if (raw === undefined) return null;
+  if (!Array.isArray(raw)) throw bad('its content list is not a list');
+  return raw.map((x, i): MediaPolicyContent => {
+    const ok = isObj(x) && typeof x.id === 'string' && typeof x.kind === 'string' && (x.version === null || typeof x.version === 'number')
+      && (x.root === 'content' || x.root === 'os') && typeof x.filesSha256 === 'string' && SHA256.test(x.filesSha256);
+    if (!ok) throw bad(`content[${i}] of its content list is malformed`);
+    return { id: x.id as string, kind: x.kind as string, version: x.version as number | null, root: x.root as 'content' | 'os', filesSha256: x.filesSha256 as string };
+  });
+}
+
 /** The policy of standalone or prestaged media, or a clear refusal naming what is wrong with it. */
 export function checkMediaPolicy(raw: unknown, mediaId: string): MediaRunPolicy {
   const bad = (why: string) => new MediaError('invalid', `media ${mediaId}: its policy cannot run: ${why}`);
@@ -100,6 +114,7 @@ export function checkMediaPolicy(raw: unknown, mediaId: string): MediaRunPolicy 
     taskSequence: { id: ts.id, name: ts.name, items: ts.items as Item[] },
     variables,
     programs: programsOf(raw.programs),
+    content: policyContentOf(raw.content, bad),
   };
 }
 
@@ -108,7 +123,9 @@ export function standaloneOf(opened: OpenedMedia, root: string): StandaloneMedia
   const { header, secrets } = opened;
   if (header.type === 'bootable') return null;
   if (!secrets.policy) throw new MediaError('invalid', `${header.type} media ${header.id} carries no policy to run; build it again`);
-  return { root, mediaId: header.id, type: header.type, policy: checkMediaPolicy(secrets.policy, header.id), content: opened.content };
+  const media = { root, mediaId: header.id, type: header.type, sealed: opened.sealed, policy: checkMediaPolicy(secrets.policy, header.id), content: opened.content };
+  // A content list that does not match the policy's refuses the media here, before anything runs.
+  return { ...media, contentCheck: checkContentList(media) };
 }
 
 export async function readMediaDir(dir: string, password: string | null, now: number): Promise<MediaFile> {

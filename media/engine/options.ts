@@ -3,13 +3,17 @@
  * flag gives them: the media variables file, then the kernel command line of the boot image
  * (`osdeploy.site=`, `osdeploy.token=`), then OSDEPLOY_SITE / OSDEPLOY_TOKEN. Standalone and
  * prestaged media run with no site at all; `--flush-outbox` needs only the site and the state.
+ * The media themselves are opened before the options are read (start-media.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { kernelArg } from './kernel.js';
 import type { StandaloneMedia } from './media.js';
 
 export class UsageError extends Error {}
+
+export const DEFAULT_STATE_DIR = '/var/lib/osdeploy-engine';
 
 export interface MediaFile {
   readonly variables: Record<string, string>;
@@ -63,7 +67,10 @@ export const USAGE = `usage: osdeploy-engine --root DIR [--site URL] [--token TO
   --media DIR          boot media mounted at DIR: refused when expired or tampered with; a protected
                        media needs its password (OSDEPLOY_MEDIA_PASSWORD or --media-password).
                        Standalone and prestaged media run offline: policy and content from DIR,
-                       no request to any site; status messages wait in the state folder
+                       no request to any site; status messages wait in the state folder.
+                       Without --media or --media-vars, a boot-mode start looks for the media
+                       osdeploy.media=ID on the kernel command line names (mounted, else as
+                       root a CD or FAT device it mounts read-only)
   --flush-outbox       send the status messages kept in --state (an offline run's) to the site, exit
   --unattended         the media allows unattended deployment (R-20)
   --pick DEPLOYMENT    the deployment to run when the site offers a list (non-interactive)
@@ -112,48 +119,40 @@ function readMediaFile(file: string): MediaFile {
   };
 }
 
-function kernelArg(name: string): string | undefined {
-  try {
-    const m = new RegExp(`(?:^|\\s)${name.replace('.', '\\.')}=(\\S+)`).exec(readFileSync('/proc/cmdline', 'utf8'));
-    return m?.[1];
-  } catch {
-    return undefined;
-  }
-}
-
 const num = (v: string | undefined, flag: string, fallback: number, min = 0): number => {
   if (v === undefined) return fallback;
   if (!/^-?\d+$/.test(v) || Number(v) < min) throw new UsageError(`${flag} must be a whole number ≥ ${min}`);
   return Number(v);
 };
 
-export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, openedMedia?: MediaFile): EngineOptions | 'help' {
-  let values;
+const FLAGS = {
+  site: { type: 'string' }, token: { type: 'string' }, mac: { type: 'string', multiple: true }, uuid: { type: 'string' }, arch: { type: 'string' },
+  root: { type: 'string' }, state: { type: 'string' }, source: { type: 'string' }, 'media-vars': { type: 'string' }, pick: { type: 'string' },
+  agent: { type: 'boolean' }, once: { type: 'boolean' }, interval: { type: 'string' }, 'utc-offset': { type: 'string' }, disk: { type: 'string', multiple: true },
+  'wait-site': { type: 'string' }, 'flush-timeout': { type: 'string' }, unattended: { type: 'boolean' }, uefi: { type: 'boolean' }, name: { type: 'string' },
+  now: { type: 'string' }, help: { type: 'boolean', short: 'h' }, media: { type: 'string' }, 'media-password': { type: 'string' },
+  'flush-outbox': { type: 'boolean' },
+} as const;
+
+/** The flags as given, or a UsageError for an unknown or malformed one (checked before any media is looked for). */
+export function parseFlags(argv: readonly string[]) {
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        site: { type: 'string' }, token: { type: 'string' }, mac: { type: 'string', multiple: true }, uuid: { type: 'string' }, arch: { type: 'string' },
-        root: { type: 'string' }, state: { type: 'string' }, source: { type: 'string' }, 'media-vars': { type: 'string' }, pick: { type: 'string' },
-        agent: { type: 'boolean' }, once: { type: 'boolean' }, interval: { type: 'string' }, 'utc-offset': { type: 'string' }, disk: { type: 'string', multiple: true },
-        'wait-site': { type: 'string' }, 'flush-timeout': { type: 'string' }, unattended: { type: 'boolean' }, uefi: { type: 'boolean' }, name: { type: 'string' },
-        now: { type: 'string' }, help: { type: 'boolean', short: 'h' }, media: { type: 'string' }, 'media-password': { type: 'string' },
-        'flush-outbox': { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    return parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false }).values;
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, openedMedia?: MediaFile): EngineOptions | 'help' {
+  const values = parseFlags(argv);
   if (values.help) return 'help';
   if (values.media && !openedMedia) throw new UsageError('--media must be opened before the options are read (cli.ts does it)');
   const media = openedMedia ?? (values['media-vars'] ? readMediaFile(values['media-vars']) : { variables: {}, allowUnattended: false });
   const flushOutbox = values['flush-outbox'] === true;
   // Standalone media carry their policy: a run from them needs no site (issue 6).
   const offline = runsOffline({ media, flushOutbox, agent: values.agent === true });
-  const site = values.site ?? (media.site || undefined) ?? kernelArg('osdeploy.site') ?? env.OSDEPLOY_SITE;
-  const token = values.token ?? env.OSDEPLOY_TOKEN ?? media.token ?? kernelArg('osdeploy.token');
+  const site = values.site ?? (media.site || undefined) ?? kernelArg('osdeploy.site', env) ?? env.OSDEPLOY_SITE;
+  const token = values.token ?? env.OSDEPLOY_TOKEN ?? media.token ?? kernelArg('osdeploy.token', env);
   if (!site && !offline) throw new UsageError('no site: give --site URL (or a media file, osdeploy.site= or OSDEPLOY_SITE)');
   if (site && !/^https?:\/\//.test(site)) throw new UsageError(`--site must be an http(s) URL, not ${site}`);
   if (!token) throw new UsageError('no token: give --token (or OSDEPLOY_TOKEN, the media file, osdeploy.token=)');
@@ -178,7 +177,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     uuid: values.uuid ?? null,
     arch: values.arch ?? null,
     root: path.resolve(values.root ?? '.'),
-    stateDir: path.resolve(values.state ?? '/var/lib/osdeploy-engine'),
+    stateDir: path.resolve(values.state ?? DEFAULT_STATE_DIR),
     source,
     media: { ...media, allowUnattended: media.allowUnattended || values.unattended === true },
     pick: values.pick ?? null,

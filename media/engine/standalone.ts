@@ -11,7 +11,8 @@
  * - Variables: the media's, then the collection's from the policy snapshot, then the built-ins
  *   the site knew and those of this machine (MAC addresses, UUID, UEFI). `_SMSTSClientGUID` is
  *   empty: the machine is registered (R-17) when its status messages first reach a site.
- * - Content is read from the media by hash and verified (content/media-fetcher.ts).
+ * - Content is read from the media by hash and verified (content/media-fetcher.ts); content.json
+ *   matched the policy's content list when the media were opened (media.ts), or they were refused.
  * - Status messages are kept in the outbox; any later start with a site sends them (outbox.ts).
  * - A restart or a crash resumes from the state folder like any run; the engine is started again
  *   with `--media DIR`.
@@ -59,6 +60,7 @@ function machineBuiltIns(engine: Engine): Record<string, string> {
 
 export async function standaloneMode(engine: Engine, media: StandaloneMedia): Promise<number> {
   const o = engine.opts;
+  engine.log.line(media.contentCheck);
   const resumed = await resumeIfSaved(engine);
   if (resumed) return await finish(engine, exitOf(resumed));
 

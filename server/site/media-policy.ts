@@ -2,8 +2,11 @@
  * What standalone and prestaged media carry so the engine runs with no network (R-25, R-29):
  * the deployment's task sequence with its step secrets, the target collection's variables
  * (hidden ones included) and the built-ins known before a machine boots, plus the content it
- * references. Secrets only ever leave the site sealed by a media password.
+ * references. Secrets only ever leave the site sealed by a media password. The list of content
+ * staged on the media goes into the policy at build time (stagedContent), so the password that
+ * seals the policy also binds osdeploy/content.json.
  */
+import { manifestOf } from '../../content/model.js';
 import { builtInVariables, type MediaForm } from '../../policy/builtins.js';
 import type { Architecture } from '../../policy/content-refs.js';
 import { isHidden, type Deployment } from '../../policy/deployments/model.js';
@@ -12,7 +15,8 @@ import { redactSecrets, stepType } from '../../policy/steps/catalog.js';
 import type { TaskSequence } from '../../policy/task-sequences/model.js';
 import { checkReferences } from '../../policy/task-sequences/references.js';
 import { walk } from '../../policy/task-sequences/tree.js';
-import type { MediaPolicy, MediaType } from '../../media/boot-media/model.js';
+import type { MediaPolicy, MediaPolicyContent, MediaType } from '../../media/boot-media/model.js';
+import type { ContentToStage } from '../../media/boot-media/stage.js';
 import { contentIndex } from './content.js';
 import type { SiteContext } from './context.js';
 import { taskSequencePolicy } from './run-policy.js';
@@ -87,4 +91,13 @@ export function referencedContent(ctx: SiteContext, ts: TaskSequence): string[] 
     throw refused(`task sequence ${ts.id} cannot go on media: ${why}`, 'R-04', 'deploymentId');
   }
   return report.content.map((c) => c.id);
+}
+
+/**
+ * The sealed list of what a build stages (MediaPolicy.content): each object's id, kind, version,
+ * where it lies and the hash of its file list — from the very versions the build copies, not the
+ * ones current when the media were requested (content can change in between).
+ */
+export function stagedContent(content: readonly ContentToStage[]): MediaPolicyContent[] {
+  return content.map(({ content: c, root }) => ({ id: c.id, kind: c.kind, version: c.version, root, filesSha256: manifestOf(c.files).sha256 }));
 }

@@ -16,7 +16,7 @@ import { bootFileRoot } from './boot-files.js';
 import { contentIndex } from './content.js';
 import { write, writeAudit, type SiteContext } from './context.js';
 import { planMedia, type MediaInput, type MediaPlan } from './media-input.js';
-import { mediaPolicy, referencedContent } from './media-policy.js';
+import { mediaPolicy, referencedContent, stagedContent } from './media-policy.js';
 import { deleteMediaRecord, getMediaRecord, insertMedia, listMediaRecords, updateMedia, type MediaRecord } from './media-records.js';
 import { createToken, revokeToken } from './tokens.js';
 import { nextCounter } from '../store/db.js';
@@ -134,6 +134,8 @@ async function runBuild(ctx: SiteContext, r: MediaRecord, plan: MediaPlan, secre
       if (!c) throw notFound(`content ${id} disappeared before the build`);
       content.push({ content: c, root: plan.type === 'prestaged' && c.kind === 'osImage' ? 'os' : 'content' });
     }
+    // The policy names exactly what is staged below, so the seal covers osdeploy/content.json too.
+    const sealed: MediaSecrets = secrets.policy ? { ...secrets, policy: { ...secrets.policy, content: stagedContent(content) } } : secrets;
     const header: MediaHeader = {
       format: 'osdeploy-media',
       version: 1,
@@ -157,7 +159,7 @@ async function runBuild(ctx: SiteContext, r: MediaRecord, plan: MediaPlan, secre
     };
     // UEFI media start the boot image from the media with the boot files its record declares.
     const bootFiles = contentIndex(ctx).get(r.bootImageId)?.boot ?? null;
-    const spec: MediaBuildSpec = { header, format: r.format, secrets, password: plan.password, script: { siteUrl: r.siteUrl, mediaId: r.id, architecture: r.architecture, mediaForm: plan.mediaForm, route }, content, loaders, bootFiles, bootFileRoot: tftp };
+    const spec: MediaBuildSpec = { header, format: r.format, secrets: sealed, password: plan.password, script: { siteUrl: r.siteUrl, mediaId: r.id, architecture: r.architecture, mediaForm: plan.mediaForm, route }, content, loaders, bootFiles, bootFileRoot: tftp };
     const out = path.join(dir, outputName(r));
     const result = await buildMedia(spec, source, path.join(dir, '.work'), out, progress);
     const done: MediaRecord = { ...r, state: 'ready', output: { name: outputName(r), size: result.size, sha256: result.sha256, files: result.manifest.files.length } };

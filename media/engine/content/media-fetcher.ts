@@ -6,13 +6,22 @@
  * is missing or altered fails the step that needs it with a message naming the file and the
  * hash — never a silent partial copy. A file already in place with the right hash is not copied
  * again, so a step re-run after a restart or a crash resumes cheaply.
+ *
+ * content.json itself is not covered by the media password, so it is checked against the
+ * content list the policy carries (MediaPolicy.content, written by the build from what it
+ * staged and sealed with the variables): the same objects, versions, kinds, places and file
+ * lists (by the hash of each list, which binds every file's sha256 and size). A mismatch
+ * refuses the media before anything runs (checkContentList, called when the media are opened)
+ * and any fetch of an object that differs (the fetcher checks again): a blob swapped together
+ * with a rewritten content.json is caught. On media without a password the same check catches
+ * accidental damage only: whoever can rewrite content.json can rewrite the plain policy too.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { LAYOUT, type MediaContentEntry } from '../../boot-media/model.js';
+import { LAYOUT, MediaError, type MediaContentEntry, type MediaPolicyContent } from '../../boot-media/model.js';
 import type { StandaloneMedia } from '../media.js';
 import { ContentFetchError, present, safeJoin, type ContentFetcher, type FetchResult, type Manifest } from './fetcher.js';
 import { manifestHash, type ContentFile, type ContentItem, type ContentPolicy } from './policy.js';
@@ -38,6 +47,66 @@ export function mediaContentPolicy(media: StandaloneMedia): ContentPolicy {
       };
     }),
   };
+}
+
+/** The hash of an entry's file list as the fetcher will use it (sha256 lower-cased, like mediaContentPolicy). */
+function listedFilesSha256(entry: MediaContentEntry): string | null {
+  if (!Array.isArray(entry.files)) return null;
+  return manifestHash(entry.files.map(({ path: p, sha256, size }) => ({ path: p, sha256: String(sha256).toLowerCase(), size })));
+}
+
+/** How one content.json entry differs from its sealed counterpart; empty when they agree. */
+export function entryProblems(entry: MediaContentEntry, sealed: MediaPolicyContent): string[] {
+  const out: string[] = [];
+  const id = `content ${sealed.id}`;
+  if ((entry.version ?? null) !== sealed.version) out.push(`${id}: version ${entry.version ?? 'none'}, sealed ${sealed.version ?? 'none'}`);
+  if (entry.kind !== sealed.kind) out.push(`${id}: kind ${entry.kind}, sealed ${sealed.kind}`);
+  if (entry.root !== sealed.root) out.push(`${id}: under ${entry.root}/, sealed under ${sealed.root}/`);
+  const files = listedFilesSha256(entry);
+  if (files === null) out.push(`${id}: no file list`);
+  else if (files !== sealed.filesSha256) out.push(`${id}: its file list hashes to ${files}, sealed ${sealed.filesSha256} (a file was added, removed or given another hash or size)`);
+  if (entry.manifestSha256 !== null && entry.manifestSha256 !== undefined && String(entry.manifestSha256).toLowerCase() !== sealed.filesSha256)
+    out.push(`${id}: manifest hash ${entry.manifestSha256}, sealed ${sealed.filesSha256}`);
+  return out;
+}
+
+/** Every difference between content.json and the policy's list: objects missing, extra, listed twice, or changed. */
+export function contentListProblems(listed: readonly MediaContentEntry[], sealed: readonly MediaPolicyContent[]): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const e of listed) {
+    if (!isEntry(e)) {
+      out.push(`an entry with no id: ${String(JSON.stringify(e)).slice(0, 80)}`);
+      continue;
+    }
+    const id = e.id;
+    if (seen.has(id)) out.push(`content ${id} is listed twice`);
+    seen.add(id);
+    const s = sealed.find((x) => x.id === id);
+    if (!s) out.push(`content ${id} is listed but the policy does not name it`);
+    else out.push(...entryProblems(e, s));
+  }
+  for (const s of sealed) if (!seen.has(s.id)) out.push(`content ${s.id} version ${s.version ?? 'none'} is named by the policy but not listed`);
+  return out;
+}
+
+const isEntry = (e: unknown): e is MediaContentEntry => typeof e === 'object' && e !== null && typeof (e as { id?: unknown }).id === 'string';
+
+const policyName = (sealed: boolean): string => (sealed ? 'the sealed policy' : "the media's policy (osdeploy/variables.json, not sealed: this catches damage, not tampering)");
+
+/**
+ * Checks content.json against the policy's content list when the media are opened: returns a
+ * line for the run's log, or refuses the media (`tampered`) naming every difference.
+ */
+export function checkContentList(media: Pick<StandaloneMedia, 'mediaId' | 'sealed' | 'content'> & { readonly policy: Pick<StandaloneMedia['policy'], 'content'> }): string {
+  const sealed = media.policy.content;
+  if (sealed === null) return `${LAYOUT.content} of media ${media.mediaId}: the policy names no content list (media built before it was added); each object is checked only against its own manifest hash. Build the media again to bind the content to the ${media.sealed ? 'password' : 'policy'}`;
+  const problems = contentListProblems(media.content, sealed);
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 6).join('; ');
+    throw new MediaError('tampered', `${LAYOUT.content} on the media does not match ${policyName(media.sealed)}: ${shown}${problems.length > 6 ? `; and ${problems.length - 6} more` : ''}`);
+  }
+  return `${LAYOUT.content} of media ${media.mediaId} matches ${media.sealed ? 'the sealed policy' : "the media's policy"}: ${sealed.length} content object(s)`;
 }
 
 /** Where a content file is on the media, '/'-separated from its root; anything that could leave the media is refused. */
@@ -121,6 +190,12 @@ export class MediaContentFetcher implements ContentFetcher {
     if (!entry) throw new ContentFetchError(`content ${item.id} is not on the media at ${media.root} (${LAYOUT.content} does not list it)`);
     if ((entry.version ?? 0) !== item.version)
       throw new ContentFetchError(`the media at ${media.root} holds version ${entry.version ?? 0} of ${item.id}, but this run started with version ${item.version}: start it with the media it began from`);
+    const sealed = media.policy.content;
+    if (sealed !== null) {
+      const s = sealed.find((x) => x.id === item.id);
+      const problems = s ? entryProblems(entry, s) : [`content ${item.id} is listed but the policy does not name it`];
+      if (problems.length > 0) throw new ContentFetchError(`${LAYOUT.content} on the media does not match ${policyName(media.sealed)}: ${problems.join('; ')}`);
+    }
     return { media, entry };
   }
 }

@@ -128,6 +128,10 @@ t.test('a media password: wrong password is a clear error and no plain value is 
   const sealed = readJson(dir, LAYOUT.variables) as SealedFile;
   const secrets = openJson(sealed, password, headerAad(readJson(dir, LAYOUT.header))) as Json;
   t.equal(secrets.policy.variables[0].value, HIDDEN_VALUE, 'the hidden variable is in the sealed policy');
+  // The content list is sealed with it, as staged: what content.json lists, object for object.
+  const listed = (readJson(dir, LAYOUT.content) as Json).content as Json[];
+  t.ok(listed.length >= 2, 'the boot image and the task sequence’s content');
+  t.same(secrets.policy.content, listed.map((c) => ({ id: c.id, kind: c.kind, version: c.version, root: c.root, filesSha256: c.manifestSha256 })), 'each object’s id, kind, version, place and file-list hash');
   for (const plain of ['Plain-Name-Zq', s.secretive, secrets.token, STEP_SECRET, HIDDEN_VALUE, password]) {
     t.equal(iso.indexOf(Buffer.from(plain)), -1, `${plain.slice(0, 12)}… appears nowhere on the ISO`);
   }

@@ -26,18 +26,18 @@ export interface EngineRun {
   kill(): void;
 }
 
-/** Ours without tap's loader and coverage hooks, and without OSDEPLOY_* (only flags configure it). */
-function childEnv(): NodeJS.ProcessEnv {
+/** Ours without tap's loader and coverage hooks, and without OSDEPLOY_* (only flags and `extra` configure it). */
+function childEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (k.startsWith('OSDEPLOY_') || k.startsWith('TAP') || k.startsWith('_TAPJS') || k === 'NODE_OPTIONS' || k === 'NODE_V8_COVERAGE') continue;
     env[k] = v;
   }
-  return env;
+  return { ...env, ...extra };
 }
 
-export function spawnEngine(t: Teardowns, args: readonly string[], lifetimeMs = 90_000): EngineRun {
-  const proc = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd: REPO_ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnEngine(t: Teardowns, args: readonly string[], lifetimeMs = 90_000, env: NodeJS.ProcessEnv = {}): EngineRun {
+  const proc = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd: REPO_ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const waiters: { re: RegExp; resolve: () => void }[] = [];
@@ -69,7 +69,8 @@ export function spawnEngine(t: Teardowns, args: readonly string[], lifetimeMs = 
   };
 }
 
-export const runEngine = (t: Teardowns, args: readonly string[]) => spawnEngine(t, args).exited;
+/** `env`: variables the engine gets on top of ours (OSDEPLOY_ENGINE_SYSROOT, OSDEPLOY_MEDIA_PASSWORD, …). */
+export const runEngine = (t: Teardowns, args: readonly string[], env: NodeJS.ProcessEnv = {}) => spawnEngine(t, args, 90_000, env).exited;
 
 /** Forwards a fixed local port to `target`; `close()` refuses connections until `open()` again. */
 export class TcpProxy {

@@ -9,8 +9,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import t from 'tap';
 import { buildMedia } from '../../../media/boot-media/build.js';
-import type { MediaContentEntry } from '../../../media/boot-media/model.js';
-import { MediaContentFetcher, mediaContentPolicy, mediaPathOf } from '../../../media/engine/content/media-fetcher.js';
+import type { MediaContentEntry, MediaPolicyContent } from '../../../media/boot-media/model.js';
+import { checkContentList, contentListProblems, MediaContentFetcher, mediaContentPolicy, mediaPathOf } from '../../../media/engine/content/media-fetcher.js';
 import { manifestHash, type ContentItem } from '../../../media/engine/content/policy.js';
 import { checkMediaPolicy, readMediaDir, type StandaloneMedia } from '../../../media/engine/media.js';
 import { parseOptions, runsOffline } from '../../../media/engine/options.js';
@@ -45,7 +45,7 @@ function fakeMedia(dir: string): { media: StandaloneMedia; files: typeof FILES }
     { id: 'PS100002', kind: 'osImage', name: 'OS', version: 1, manifestSha256: manifestHash(osFiles), root: 'os', files: osFiles },
     { id: 'PS100009', kind: 'package', name: 'No files', version: null, manifestSha256: null, root: 'content', files: [] },
   ];
-  return { media: { root: dir, mediaId: 'PS1M00001', type: 'prestaged', policy: checkMediaPolicy(POLICY, 'PS1M00001'), content }, files };
+  return { media: { root: dir, mediaId: 'PS1M00001', type: 'prestaged', sealed: false, policy: checkMediaPolicy(POLICY, 'PS1M00001'), content, contentCheck: '' }, files };
 }
 
 const itemOf = (media: StandaloneMedia, id: string): ContentItem => mediaContentPolicy(media).items.find((i) => i.id === id)!;
@@ -97,6 +97,36 @@ t.test('the media content fetcher refuses what it cannot trust, with the reason'
   t.notOk(existsSync(dest), 'nothing was written');
 });
 
+t.test('R-25 content.json is checked against the content list the policy carries: every difference is named', async (t) => {
+  const dir = tempDir(t);
+  const { media } = fakeMedia(path.join(dir, 'media'));
+  const sealedOf = (c: MediaContentEntry): MediaPolicyContent => ({ id: c.id, kind: c.kind, version: c.version, root: c.root, filesSha256: manifestHash(c.files) });
+  const sealed = media.content.map(sealedOf);
+  t.same(contentListProblems(media.content, sealed), [], 'as built: no difference');
+  const [pkg, os, empty] = media.content as [MediaContentEntry, MediaContentEntry, MediaContentEntry];
+  const swapped = { ...pkg, files: pkg.files.map((f) => (f.path === 'install.sh' ? { ...f, sha256: sha('evil'), size: 4 } : f)) };
+  const forged = { ...swapped, manifestSha256: manifestHash(swapped.files) };
+  t.match(contentListProblems([forged, os, empty], sealed), [/^content PS100004: its file list hashes to [0-9a-f]{64}, sealed [0-9a-f]{64}/, /^content PS100004: manifest hash [0-9a-f]{64}, sealed/]);
+  t.same(contentListProblems([pkg, os], sealed), ['content PS100009 version none is named by the policy but not listed']);
+  t.same(contentListProblems([pkg, os, empty, { ...empty, id: 'PS100077' }], sealed), ['content PS100077 is listed but the policy does not name it']);
+  t.same(contentListProblems([pkg, pkg, os, empty], sealed), ['content PS100004 is listed twice']);
+  t.same(contentListProblems([{ ...pkg, version: 3 }, { ...os, root: 'content' }, empty], sealed), ['content PS100004: version 3, sealed 2', 'content PS100002: under content/, sealed under os/']);
+
+  const policy = { ...media.policy, content: sealed };
+  t.match(checkContentList({ ...media, sealed: true, policy }), /^osdeploy\/content\.json of media PS1M00001 matches the sealed policy: 3 content object\(s\)$/);
+  t.throws(() => checkContentList({ ...media, sealed: true, policy, content: [forged, os, empty] }), { code: 'tampered', message: /^osdeploy\/content\.json on the media does not match the sealed policy: content PS100004: its file list hashes to/ });
+  t.throws(() => checkContentList({ ...media, sealed: false, policy, content: [pkg, os] }), { message: /does not match the media's policy \(osdeploy\/variables\.json, not sealed: this catches damage, not tampering\): content PS100009/ });
+  t.match(checkContentList(media), /the policy names no content list \(media built before it was added\)/, 'older media: the check says what it could not do');
+
+  // The fetcher checks again: media that reached it with a list differing from the sealed one get nothing.
+  writeFileSync(path.join(dir, 'media', 'content', sha('evil')), 'evil');
+  const fetcher = new MediaContentFetcher({ ...media, sealed: true, policy, content: [forged, os, empty] });
+  await t.rejects(fetcher.fetch(itemOf({ ...media, content: [forged, os, empty] }, 'PS100004'), path.join(dir, 'dest')), { message: /^osdeploy\/content\.json on the media does not match the sealed policy: content PS100004/ });
+  t.notOk(existsSync(path.join(dir, 'dest', 'install.sh')));
+  t.throws(() => checkMediaPolicy({ ...POLICY, content: [{ id: 'x' }] }, 'M1'), /media M1: its policy cannot run: content\[0\] of its content list is malformed/);
+  t.same(checkMediaPolicy({ ...POLICY, content: sealed }, 'M1').content, sealed);
+});
+
 t.test('R-20 the media’s one deployment runs as the site would decide a media boot', async (t) => {
   const preferred = { SMSTSPreferredAdvertID: 'PS120001' };
   const p = (purpose: 'available' | 'required', hidden: boolean) => ({ deploymentId: 'PS120001', purpose, hidden });
@@ -135,7 +165,7 @@ t.test('R-25 real standalone media open into a policy and a content list; bootab
 
   const opened = await readMediaDir(standalone, password, NOW);
   const media = opened.standalone!;
-  t.match(media, { root: standalone, type: 'standalone', policy: { deploymentId: 'PS120001', purpose: 'available', hidden: false, variables: [{ name: 'HiddenVar', hidden: true }] } });
+  t.match(media, { root: standalone, type: 'standalone', sealed: true, policy: { deploymentId: 'PS120001', purpose: 'available', hidden: false, variables: [{ name: 'HiddenVar', hidden: true }] } });
   t.same(media.content.map((c) => [c.id, c.root, c.files.length]), [['PS100001', 'content', 2], ['PS100002', 'content', 3]]);
   for (const c of media.content) t.equal(manifestHash(c.files), c.manifestSha256, `${c.id}: content.json's list hashes to its manifest hash`);
   const wim = path.join(dir, 'wim');
