@@ -30,6 +30,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -48,7 +50,8 @@
 #define HDR 4
 /* Datagrams per sendmmsg call; a larger window takes several calls. */
 #define MAX_BATCH 64
-#define MAX_WINDOW 65535
+/* Above 32767 blocks in flight a late ACK could be mistaken for a new one (16-bit block numbers). */
+#define MAX_WINDOW 32767
 #define RECV_BYTES 2048
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -105,6 +108,11 @@ typedef struct transfer {
   size_t stride;
   int ended;
   int ok;
+  /* Node's environment is going away (a worker ending): close quietly, call no JavaScript. */
+  napi_async_cleanup_hook_handle hook;
+  int env_closing;
+  /* The JavaScript handle was collected while the uv handles were still closing. */
+  int finalized;
   char reason[200];
   double blocks_sent, blocks_retransmitted, timeouts, duplicate_acks, foreign, malformed, send_errors;
   struct mmsghdr msgs[MAX_BATCH];
@@ -401,7 +409,7 @@ static int same_peer(const transfer_t *t, const struct sockaddr_storage *from) {
     return a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr;
   }
   const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)from, *b = (const struct sockaddr_in6 *)&t->peer;
-  return a->sin6_port == b->sin6_port && memcmp(&a->sin6_addr, &b->sin6_addr, sizeof a->sin6_addr) == 0;
+  return a->sin6_port == b->sin6_port && a->sin6_scope_id == b->sin6_scope_id && memcmp(&a->sin6_addr, &b->sin6_addr, sizeof a->sin6_addr) == 0;
 }
 
 /* The client's ERROR message, made printable and bounded, for the log. */
@@ -417,14 +425,18 @@ static void client_error(transfer_t *t, const uint8_t *p, size_t n) {
   finish(t, 0, why, -1, NULL);
 }
 
-/* One datagram from `fd`; the connected socket only ever delivers the client's. */
+/*
+ * One datagram from `fd`. The source is checked on both sockets: the connected one can still hold
+ * what arrived between its bind and its connect (and kernels before 5.4 spread foreign datagrams
+ * over connected members of a SO_REUSEPORT group too).
+ */
 static void on_readable(transfer_t *t, int fd) {
   struct sockaddr_storage from;
   socklen_t from_len = sizeof from;
   ssize_t n = recvfrom(fd, t->rbuf, sizeof t->rbuf, MSG_TRUNC, (struct sockaddr *)&from, &from_len);
   if (n < 0) return; /* EAGAIN, or an ICMP error queued on the socket: the timer covers it */
   size_t len = (size_t)n > sizeof t->rbuf ? sizeof t->rbuf : (size_t)n;
-  if (fd != t->conn && !same_peer(t, &from)) {
+  if (!same_peer(t, &from)) {
     t->foreign++;
     if (len >= 2 && !(t->rbuf[0] == 0 && t->rbuf[1] == OP_ERROR)) {
       uint8_t out[64];
@@ -439,6 +451,11 @@ static void on_readable(transfer_t *t, int fd) {
     return;
   }
   if (len >= 4 && t->rbuf[0] == 0 && t->rbuf[1] == OP_ERROR) {
+    /* As decode.ts: a message may lack its NUL, but not run past 1024 bytes without one. */
+    if (len - 4 > 1024 && memchr(t->rbuf + 4, 0, len - 4) == NULL) {
+      t->malformed++;
+      return;
+    }
     client_error(t, t->rbuf, len);
     return;
   }
@@ -453,6 +470,15 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     int err = 0;
     socklen_t l = sizeof err;
     getsockopt(h == &t->cpoll ? t->conn : t->sock, SOL_SOCKET, SO_ERROR, &err, &l);
+    /* libuv stopped the watcher before reporting the error: start it again, or the client's
+     * ACKs would sit unread (a connected socket gets such errors from ICMP messages). */
+    if (h == data_poll(t)) {
+      int w = t->writable_wait;
+      t->writable_wait = -1;
+      want_events(t, w);
+    } else {
+      uv_poll_start(h, UV_READABLE, on_poll);
+    }
     return;
   }
   if ((events & UV_WRITABLE) && h == data_poll(t)) pump(t);
@@ -461,6 +487,13 @@ static void on_poll(uv_poll_t *h, int status, int events) {
 
 static void report(transfer_t *t) {
   napi_env env = t->env;
+  if (t->env_closing) {
+    free(t->arena);
+    t->arena = NULL;
+    free(t->oack);
+    t->oack = NULL;
+    return;
+  }
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
   napi_value cb, recv, argv[2], stats, v;
@@ -510,7 +543,20 @@ static void on_closed(uv_handle_t *h) {
     if (t->conn >= 0) close(t->conn);
     t->conn = -1;
     report(t);
+    if (t->hook) {
+      napi_remove_async_cleanup_hook(t->hook);
+      t->hook = NULL;
+    }
+    if (t->finalized) free(t);
   }
+}
+
+/* The environment is being torn down with the transfer running: end it and let it close. */
+static void on_env_cleanup(napi_async_cleanup_hook_handle handle, void *data) {
+  (void)handle;
+  transfer_t *t = (transfer_t *)data;
+  t->env_closing = 1;
+  if (!t->ended) finish(t, 0, "process exiting", 0, "server shutting down");
 }
 
 /* Ends the transfer once: stops the handles, optionally tells the client (err_code >= 0). */
@@ -539,6 +585,10 @@ static void finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   transfer_t *t = (transfer_t *)data;
+  if (t->handles_open > 0) {
+    t->finalized = 1; /* on_closed frees it */
+    return;
+  }
   free(t->arena);
   free(t->oack);
   free(t);
@@ -605,7 +655,10 @@ static napi_value start(napi_env env, napi_callback_info info) {
       get_double(env, argv[0], "maxRetries", &max_retries) || get_double(env, argv[0], "chunkBlocks", &chunk_blocks))
     return throw_error(env, "ERR_ARGS", "bad transfer options");
   if (!(blksize >= 8 && blksize <= 65464) || !(windowsize >= 1 && windowsize <= MAX_WINDOW) || !(size >= 0 && size <= 9007199254740991.0) ||
-      !(fd >= 0) || !(peer_port >= 1 && peer_port <= 65535) || !(timeout_ms >= 1) || !(max_retries >= 0) || !(chunk_blocks >= windowsize))
+      !(fd >= 0 && fd <= INT_MAX) || !(peer_port >= 1 && peer_port <= 65535) || !(timeout_ms >= 1 && timeout_ms <= 3.6e6) ||
+      !(max_backoff_ms >= 0 && max_backoff_ms <= 3.6e6) || !(max_retries >= 0 && max_retries <= 1000) || !(chunk_blocks >= windowsize && chunk_blocks <= (1 << 24)) ||
+      blksize != floor(blksize) || windowsize != floor(windowsize) || chunk_blocks != floor(chunk_blocks) || fd != floor(fd) || peer_port != floor(peer_port) ||
+      (size_t)chunk_blocks > SIZE_MAX / (HDR + (size_t)blksize))
     return throw_error(env, "ERR_ARGS", "transfer options out of range");
 
   transfer_t *t = calloc(1, sizeof *t);
@@ -644,6 +697,11 @@ static napi_value start(napi_env env, napi_callback_info info) {
       return throw_error(env, "ERR_ARGS", "oack must be a Buffer");
     }
     t->oack = malloc(len);
+    if (!t->oack) {
+      free(t->arena);
+      free(t);
+      return throw_error(env, "ERR_NOMEM", "out of memory");
+    }
     memcpy(t->oack, data, len);
     t->oack_len = len;
   }
@@ -659,7 +717,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
   }
   int one = 1;
   t->sock = socket(local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (t->sock >= 0) setsockopt(t->sock, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  /* Bound before SO_REUSEPORT is set, so the kernel picks a port no other transfer holds. */
   if (t->sock < 0 || bind(t->sock, (struct sockaddr *)&local, local_len) != 0) {
     char msg[120];
     snprintf(msg, sizeof msg, "transfer socket: %s", strerror(errno));
@@ -670,6 +728,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
     return throw_error(env, "ERR_SOCKET", msg);
   }
   getsockname(t->sock, (struct sockaddr *)&local, &local_len);
+  setsockopt(t->sock, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   int port = local.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&local)->sin_port) : ntohs(((struct sockaddr_in6 *)&local)->sin6_port);
   /*
    * A second socket on the same port, connected to the client: the kernel hands it the client's
@@ -688,13 +747,24 @@ static napi_value start(napi_env env, napi_callback_info info) {
 
   uv_loop_t *loop;
   napi_get_uv_event_loop(env, &loop);
-  uv_poll_init_socket(loop, &t->poll, t->sock);
+  if (uv_poll_init_socket(loop, &t->poll, t->sock) != 0) {
+    close(t->sock);
+    if (t->conn >= 0) close(t->conn);
+    free(t->oack);
+    free(t->arena);
+    free(t);
+    return throw_error(env, "ERR_SOCKET", "transfer socket: cannot watch it");
+  }
   uv_timer_init(loop, &t->timer);
   t->poll.data = t;
   t->timer.data = t;
   t->handles_open = 2;
+  if (t->conn >= 0 && uv_poll_init_socket(loop, &t->cpoll, t->conn) != 0) {
+    /* Cannot watch the connected socket: run on the unconnected one alone. */
+    close(t->conn);
+    t->conn = -1;
+  }
   if (t->conn >= 0) {
-    uv_poll_init_socket(loop, &t->cpoll, t->conn);
     t->cpoll.data = t;
     t->handles_open = 3;
     uv_poll_start(&t->poll, UV_READABLE, on_poll);
@@ -707,6 +777,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
   napi_create_reference(env, argv[1], 1, &t->on_end);
   napi_create_string_utf8(env, "osdeployTftpTransfer", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, handle, name, &t->actx);
+  napi_add_async_cleanup_hook(env, on_env_cleanup, t, &t->hook);
   napi_create_uint32(env, (uint32_t)port, &port_v);
   napi_set_named_property(env, handle, "port", port_v);
 

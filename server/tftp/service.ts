@@ -29,7 +29,7 @@ export interface TftpServiceOptions {
   clock?: Clock;
   /** Largest blksize granted (default 65464, the RFC 2348 maximum). */
   maxBlksize?: number;
-  /** Largest windowsize granted (default 64). */
+  /** Largest windowsize granted (default 64, at most 32767). */
   maxWindowsize?: number;
   /** Largest window in bytes, windowsize × blksize (default 64 KiB; see `NegotiationLimits`). */
   maxWindowBytes?: number;
@@ -64,6 +64,7 @@ export interface TftpService {
 /** Largest UDP payload on each family: what one DATA datagram can carry, header included. */
 const UDP_MAX_PAYLOAD: Record<SocketType, number> = { udp4: 65507, udp6: 65527 };
 const MIN_READ_CHUNK = 128 * 1024;
+const MAX_WINDOWSIZE = 32767;
 /**
  * Netascii is for text (configs, menus); converting it costs a pass over the file in JS, so a
  * netascii read of a large file (a WIM, a kernel) is refused rather than letting any client make
@@ -114,7 +115,8 @@ class TftpServer {
     this.clock = options.clock ?? systemClock;
     this.limits = {
       maxBlksize: Math.min(options.maxBlksize ?? MAX_BLKSIZE, MAX_BLKSIZE, UDP_MAX_PAYLOAD[type] - 4),
-      maxWindowsize: options.maxWindowsize ?? 64,
+      // Above 32767 blocks in flight a late ACK could pass for a new one (16-bit block numbers).
+      maxWindowsize: Math.min(options.maxWindowsize ?? 64, MAX_WINDOWSIZE),
       maxWindowBytes: options.maxWindowBytes ?? 64 * 1024,
       defaultTimeoutMs: options.timeoutMs ?? 1000,
     };

@@ -131,9 +131,10 @@ export class RawPeer {
       this.waiter?.();
     });
   }
-  static async open(): Promise<RawPeer> {
+  /** A peer on `port` (0: any free one). */
+  static async open(port = 0): Promise<RawPeer> {
     const s = dgram.createSocket('udp4');
-    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => s.bind(port, '127.0.0.1', () => r()));
     return new RawPeer(s);
   }
   get port(): number {

@@ -8,6 +8,7 @@
  */
 import t, { type Test } from 'tap';
 import dgram from 'node:dgram';
+import { Worker } from 'node:worker_threads';
 import { readdirSync } from 'node:fs';
 import { truncate } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -150,6 +151,86 @@ if (!native) {
     t.equal(svc.activeTransfers(), 0);
     t.same((await next(p, 'shutdown'))[0], { op: 'ERROR', code: 0, message: 'server shutting down' });
     t.ok(await waitFor(() => openFds() === idle - 1), 'no transfer socket or file left open, and the listener is closed');
+  });
+
+  t.test('R-21 an ICMP error on the connected socket does not stop the transfer (the client comes back on its port)', async (t) => {
+    const svc = await service(t, { timeoutMs: 100, maxRetries: 8 });
+    let p = await peer(t);
+    const clientPort = p.port;
+    await p.send(rrq('big.bin'), svc.port);
+    const [first, tid] = await next(p, 'DATA 1');
+    t.match(first, { op: 'DATA', block: 1 });
+    p.close(); // the retransmission of DATA 1 now draws an ICMP port unreachable
+    await new Promise((r) => setTimeout(r, 250));
+    p = await RawPeer.open(clientPort);
+    t.teardown(() => p.close());
+    const blocks: number[] = [];
+    for (let b = 1; b <= 3; b++) {
+      await p.send(ack(b), tid);
+      let pkt: TftpPacket;
+      do [pkt] = await next(p, `DATA ${b + 1}`);
+      while (pkt.op === 'DATA' && pkt.block !== b + 1);
+      blocks.push((pkt as { block: number }).block);
+    }
+    t.same(blocks, [2, 3, 4], 'the transfer went on after the socket error');
+    await p.send(encodeTftp({ op: 'ERROR', code: 0, message: 'enough' }), tid);
+    t.ok(await waitFor(() => svc.activeTransfers() === 0));
+  });
+
+  t.test('R-21 300 transfers at once each get their own transfer ID', async (t) => {
+    const svc = await service(t, { timeoutMs: 30_000 });
+    const peers = await Promise.all(Array.from({ length: 300 }, () => peer(t)));
+    const tids: number[] = [];
+    // In batches of 50, so the listening socket's receive buffer never drops a request.
+    for (let i = 0; i < peers.length; i += 50) {
+      const batch = peers.slice(i, i + 50);
+      await Promise.all(batch.map((p) => p.send(rrq('big.bin'), svc.port)));
+      tids.push(...(await Promise.all(batch.map(async (p) => (await next(p, 'DATA 1'))[1]))));
+    }
+    t.equal(svc.activeTransfers(), 300, 'all 300 are running');
+    t.equal(new Set(tids).size, 300, 'no two transfers share a port');
+    await Promise.all(peers.map((p, i) => p.send(encodeTftp({ op: 'ERROR', code: 0, message: 'stop' }), tids[i]!)));
+    t.ok(await waitFor(() => svc.activeTransfers() === 0));
+  });
+
+  t.test('R-32 an over-long ERROR without its NUL is malformed and ignored, as on the JavaScript path', async (t) => {
+    const svc = await service(t, { timeoutMs: 30_000 });
+    const p = await peer(t);
+    await p.send(rrq('big.bin'), svc.port);
+    const [, tid] = await next(p, 'DATA 1');
+    await p.send(Buffer.concat([Buffer.from([0, 5, 0, 0]), Buffer.alloc(1100, 0x41)]), tid);
+    await p.send(ack(1), tid);
+    t.match((await next(p, 'DATA 2'))[0], { op: 'DATA', block: 2 }, 'the transfer goes on');
+    await p.send(encodeTftp({ op: 'ERROR', code: 0, message: 'enough' }), tid);
+    t.ok(await waitFor(() => svc.activeTransfers() === 0), 'a well-formed ERROR ends it');
+  });
+
+  t.test('R-32 the addon refuses options out of range instead of running with them', async (t) => {
+    const { native: addon } = loadNativeTftp();
+    const good = { bindHost: '127.0.0.1', peerHost: '127.0.0.1', peerPort: 9, fd: 0, size: 10, blksize: 512, windowsize: 1, timeoutMs: 100, maxBackoffMs: 100, maxRetries: 1, chunkBlocks: 256, oack: null };
+    for (const bad of [{ chunkBlocks: Infinity }, { chunkBlocks: 2 ** 30 }, { timeoutMs: Infinity }, { maxRetries: NaN }, { fd: 2 ** 40 }, { blksize: 7 }, { windowsize: 40_000 }, { blksize: 512.5 }, { peerHost: 'example.org' }])
+      t.throws(() => addon!.start({ ...good, ...bad }, () => {}), /out of range|bad address/, JSON.stringify(bad));
+  });
+
+  t.test('R-32 a worker thread that ends with a transfer running does not take the process down', async (t) => {
+    const { why: addonPath } = loadNativeTftp();
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const fs = require('node:fs');
+      const addon = require(workerData.addon);
+      const fd = fs.openSync(workerData.file, 'r');
+      const h = addon.start({ bindHost: '127.0.0.1', peerHost: '127.0.0.1', peerPort: 9, fd, size: 300000, blksize: 512, windowsize: 4,
+        timeoutMs: 50, maxBackoffMs: 50, maxRetries: 100, chunkBlocks: 256, oack: null }, () => {});
+      parentPort.postMessage(h.port);`;
+    const worker = new Worker(code, { eval: true, workerData: { addon: addonPath, file: join(tree.root, 'big.bin') } });
+    const port = await new Promise<number>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    t.ok(port > 0, 'the worker started a transfer');
+    t.equal(await worker.terminate(), 1, 'the worker was terminated mid-transfer');
+    await new Promise((r) => setTimeout(r, 200));
+    t.pass('this process is still running');
   });
 
   t.test('R-21 IPv6: a transfer over ::1 on the native path', { skip: await ipv6() }, async (t) => {
