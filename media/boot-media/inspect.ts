@@ -2,17 +2,21 @@
  * `osdeploy media inspect FILE` (R-26): reads an ISO (xorriso extraction), a prestaged disk
  * image (mtools at the partition offset), a tar or a folder back into its type, variables
  * (masked unless the password is given), expiry and manifest, and checks every file against
- * the manifest.
+ * the manifest. On standalone and prestaged media it also checks osdeploy/content.json against
+ * the content list the policy carries (content-list.ts, the engine's own check): the manifest
+ * is not sealed, so a blob swapped together with content.json and the manifest rewritten to fit
+ * is caught only there — and only with the password, on sealed media.
  */
 import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { unpackTar } from './archive.js';
+import { contentListProblems, policyContentOf } from './content-list.js';
 import { extractDisk, firstPartition } from './disk.js';
 import { extractIso } from './iso.js';
 import { checkManifest, ISO_EXPECTED, type ManifestCheck } from './manifest.js';
-import { MediaError, type MediaHeader, type MediaManifest } from './model.js';
+import { LAYOUT, MediaError, type MediaContentEntry, type MediaHeader, type MediaManifest, type MediaSecrets } from './model.js';
 import { isExpired, readContentList, readHeader, readManifest, readSecrets } from './read.js';
 
 export type MediaContainer = 'iso' | 'raw' | 'tar' | 'folder';
@@ -35,6 +39,17 @@ export async function detectContainer(file: string): Promise<MediaContainer> {
   throw new MediaError('not-media', `${file} is not an ISO, a tar, a disk image or a folder`);
 }
 
+/**
+ * osdeploy/content.json against the policy's content list: `match` (every object as the build
+ * staged it), `mismatch` (each difference), `no-list` (bootable media, which carry no policy, or
+ * media built before the list was added) or `locked` (sealed media read without the password).
+ */
+export type ContentCheck =
+  | { readonly state: 'match'; readonly objects: number }
+  | { readonly state: 'mismatch'; readonly problems: readonly string[] }
+  | { readonly state: 'no-list' }
+  | { readonly state: 'locked' };
+
 export interface Inspection {
   readonly container: MediaContainer;
   readonly header: MediaHeader;
@@ -50,6 +65,7 @@ export interface Inspection {
   readonly content: readonly { id: string; kind: string; name: string; version: number | null; files: number; bytes: number; root: string }[];
   readonly manifest: MediaManifest;
   readonly check: ManifestCheck;
+  readonly contentCheck: ContentCheck;
 }
 
 export interface InspectOptions {
@@ -57,6 +73,26 @@ export interface InspectOptions {
   /** Show the values of unprotected media (they are on it in the clear anyway). */
   readonly reveal?: boolean;
   readonly now: number;
+}
+
+/** The engine's check of content.json against the policy's list (media/engine/content/media-fetcher.ts checkContentList), as a result. */
+export function contentCheckOf(header: MediaHeader, secrets: MediaSecrets | null, listed: readonly MediaContentEntry[]): ContentCheck {
+  if (header.type === 'bootable') return { state: 'no-list' };
+  if (secrets === null) return { state: 'locked' };
+  let sealed;
+  try {
+    sealed = policyContentOf(secrets.policy?.content, (why) => new Error(why));
+  } catch (e) {
+    return { state: 'mismatch', problems: [`the policy's content list cannot be read: ${(e as Error).message}`] };
+  }
+  if (sealed === null) return { state: 'no-list' };
+  let problems: string[];
+  try {
+    problems = contentListProblems(listed, sealed);
+  } catch (e) {
+    problems = [`${LAYOUT.content} cannot be compared with the policy's list: ${(e as Error).message}`];
+  }
+  return problems.length > 0 ? { state: 'mismatch', problems } : { state: 'match', objects: sealed.length };
 }
 
 const countSteps = (items: readonly unknown[]): number =>
@@ -74,7 +110,8 @@ export async function inspectTree(root: string, container: MediaContainer, opts:
   const variables = secrets ? Object.fromEntries(Object.entries(secrets.variables).map(([k, v]) => [k, show ? v : MASK])) : null;
   const p = secrets?.policy;
   const manifest = await readManifest(root);
-  const content = (await readContentList(root)).map((c) => ({ id: c.id, kind: c.kind, name: c.name, version: c.version, files: c.files.length, bytes: c.files.reduce((n, f) => n + f.size, 0), root: c.root }));
+  const listed = await readContentList(root);
+  const content = listed.map((c) => ({ id: c.id, kind: c.kind, name: c.name, version: c.version, files: c.files.length, bytes: c.files.reduce((n, f) => n + f.size, 0), root: c.root }));
   return {
     container,
     header,
@@ -88,6 +125,7 @@ export async function inspectTree(root: string, container: MediaContainer, opts:
     content,
     manifest,
     check: await checkManifest(root, manifest, container === 'iso' ? ISO_EXPECTED : {}),
+    contentCheck: contentCheckOf(header, secrets, listed),
   };
 }
 

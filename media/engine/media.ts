@@ -15,6 +15,7 @@
 import path from 'node:path';
 import type { Item } from '../../policy/task-sequences/model.js';
 import { openMedia, type OpenedMedia } from '../boot-media/read.js';
+import { policyContentOf } from '../boot-media/content-list.js';
 import { MediaError, type MediaContentEntry, type MediaPolicyContent, type PolicyVariable } from '../boot-media/model.js';
 import { checkContentList } from './content/media-fetcher.js';
 import type { Program } from './content/policy.js';
@@ -75,20 +76,6 @@ function programsOf(raw: unknown): Record<string, readonly Program[]> {
     if (Array.isArray(list)) out[id] = list.filter((p): p is Program => isObj(p) && typeof p.name === 'string' && typeof p.commandLine === 'string');
   }
   return out;
-}
-
-const SHA256 = /^[0-9a-f]{64}$/;
-
-/** The policy's content list: null when it has none (older media), else every entry checked. */
-function policyContentOf(raw: unknown, bad: (why: string) => Error): MediaPolicyContent[] | null {
-  if (raw === undefined) return null;
-  if (!Array.isArray(raw)) throw bad('its content list is not a list');
-  return raw.map((x, i): MediaPolicyContent => {
-    const ok = isObj(x) && typeof x.id === 'string' && typeof x.kind === 'string' && (x.version === null || typeof x.version === 'number')
-      && (x.root === 'content' || x.root === 'os') && typeof x.filesSha256 === 'string' && SHA256.test(x.filesSha256);
-    if (!ok) throw bad(`content[${i}] of its content list is malformed`);
-    return { id: x.id as string, kind: x.kind as string, version: x.version as number | null, root: x.root as 'content' | 'os', filesSha256: x.filesSha256 as string };
-  });
 }
 
 /** The policy of standalone or prestaged media, or a clear refusal naming what is wrong with it. */

@@ -21,10 +21,14 @@ import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, sta
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { LAYOUT, MediaError, type MediaContentEntry, type MediaPolicyContent } from '../../boot-media/model.js';
+import { contentListProblems, entryProblems, manifestHash } from '../../boot-media/content-list.js';
+import { LAYOUT, MediaError, type MediaContentEntry } from '../../boot-media/model.js';
 import type { StandaloneMedia } from '../media.js';
 import { ContentFetchError, present, safeJoin, type ContentFetcher, type FetchResult, type Manifest } from './fetcher.js';
-import { manifestHash, type ContentFile, type ContentItem, type ContentPolicy } from './policy.js';
+import type { ContentFile, ContentItem, ContentPolicy } from './policy.js';
+
+/** The comparison itself is media/boot-media/content-list.ts (`osdeploy media inspect` runs it too). */
+export { contentListProblems, entryProblems };
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -48,49 +52,6 @@ export function mediaContentPolicy(media: StandaloneMedia): ContentPolicy {
     }),
   };
 }
-
-/** The hash of an entry's file list as the fetcher will use it (sha256 lower-cased, like mediaContentPolicy). */
-function listedFilesSha256(entry: MediaContentEntry): string | null {
-  if (!Array.isArray(entry.files)) return null;
-  return manifestHash(entry.files.map(({ path: p, sha256, size }) => ({ path: p, sha256: String(sha256).toLowerCase(), size })));
-}
-
-/** How one content.json entry differs from its sealed counterpart; empty when they agree. */
-export function entryProblems(entry: MediaContentEntry, sealed: MediaPolicyContent): string[] {
-  const out: string[] = [];
-  const id = `content ${sealed.id}`;
-  if ((entry.version ?? null) !== sealed.version) out.push(`${id}: version ${entry.version ?? 'none'}, sealed ${sealed.version ?? 'none'}`);
-  if (entry.kind !== sealed.kind) out.push(`${id}: kind ${entry.kind}, sealed ${sealed.kind}`);
-  if (entry.root !== sealed.root) out.push(`${id}: under ${entry.root}/, sealed under ${sealed.root}/`);
-  const files = listedFilesSha256(entry);
-  if (files === null) out.push(`${id}: no file list`);
-  else if (files !== sealed.filesSha256) out.push(`${id}: its file list hashes to ${files}, sealed ${sealed.filesSha256} (a file was added, removed or given another hash or size)`);
-  if (entry.manifestSha256 !== null && entry.manifestSha256 !== undefined && String(entry.manifestSha256).toLowerCase() !== sealed.filesSha256)
-    out.push(`${id}: manifest hash ${entry.manifestSha256}, sealed ${sealed.filesSha256}`);
-  return out;
-}
-
-/** Every difference between content.json and the policy's list: objects missing, extra, listed twice, or changed. */
-export function contentListProblems(listed: readonly MediaContentEntry[], sealed: readonly MediaPolicyContent[]): string[] {
-  const out: string[] = [];
-  const seen = new Set<string>();
-  for (const e of listed) {
-    if (!isEntry(e)) {
-      out.push(`an entry with no id: ${String(JSON.stringify(e)).slice(0, 80)}`);
-      continue;
-    }
-    const id = e.id;
-    if (seen.has(id)) out.push(`content ${id} is listed twice`);
-    seen.add(id);
-    const s = sealed.find((x) => x.id === id);
-    if (!s) out.push(`content ${id} is listed but the policy does not name it`);
-    else out.push(...entryProblems(e, s));
-  }
-  for (const s of sealed) if (!seen.has(s.id)) out.push(`content ${s.id} version ${s.version ?? 'none'} is named by the policy but not listed`);
-  return out;
-}
-
-const isEntry = (e: unknown): e is MediaContentEntry => typeof e === 'object' && e !== null && typeof (e as { id?: unknown }).id === 'string';
 
 const policyName = (sealed: boolean): string => (sealed ? 'the sealed policy' : "the media's policy (osdeploy/variables.json, not sealed: this catches damage, not tampering)");
 

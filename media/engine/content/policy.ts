@@ -9,8 +9,6 @@
  * checks it against `manifestSha256` before trusting any file hash in it (content/model.ts's
  * canonical manifest). A section that does carry `files` (or `programs`) is used as it is.
  */
-import { createHash } from 'node:crypto';
-
 export interface ContentFile {
   readonly path: string;
   readonly sha256: string;
@@ -88,11 +86,5 @@ export function readContentPolicy(section: unknown): ContentPolicy | null {
 
 export const contentItem = (policy: ContentPolicy | null, id: string): ContentItem | undefined => policy?.items.find((i) => i.id === id);
 
-/**
- * The manifest hash as the content library defines it: JSON of the files sorted by path in
- * code-unit order, keys path, sha256, size, no whitespace.
- */
-export function manifestHash(files: readonly ContentFile[]): string {
-  const sorted = files.map(({ path, sha256, size }) => ({ path, sha256, size })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
-}
+/** The manifest hash as the content library defines it (media/boot-media/content-list.ts, shared with `osdeploy media inspect`). */
+export { manifestHash } from '../../boot-media/content-list.js';

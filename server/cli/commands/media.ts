@@ -13,7 +13,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Command } from 'commander';
 import { unpackTar } from '../../../media/boot-media/archive.js';
 import { inspectMedia, type Inspection } from '../../../media/boot-media/inspect.js';
-import { MEDIA_FORMATS, MEDIA_TYPES } from '../../../media/boot-media/model.js';
+import { LAYOUT, MEDIA_FORMATS, MEDIA_TYPES } from '../../../media/boot-media/model.js';
 import { ApiError, ConnectionError } from '../api-client.js';
 import { formatTable } from '../table.js';
 import { CliError, enc, many, noun, oneOf, show, splitPair, TOKEN_FILE, verb, type Run } from '../runtime.js';
@@ -128,6 +128,22 @@ async function save(run: Run, view: MediaView, out: string, say: (s: string) => 
   }
 }
 
+/** The check of osdeploy/content.json against the policy's content list, as inspect prints it. */
+function contentCheckLines(i: Inspection): string[] {
+  const cc = i.contentCheck;
+  const policy = i.protected ? 'the sealed policy' : "the media's policy (not sealed: this catches damage, not tampering)";
+  switch (cc.state) {
+    case 'match':
+      return [`content list: ${LAYOUT.content} matches ${policy}: ${cc.objects} content object(s)`];
+    case 'mismatch':
+      return [`content list: PROBLEMS: ${LAYOUT.content} does not match ${policy}:`, ...cc.problems.map((p) => `  ${p}`)];
+    case 'locked':
+      return [`content list: locked (give --password to check ${LAYOUT.content} against the sealed policy)`];
+    case 'no-list':
+      return [`content list: not checked: ${i.header.type === 'bootable' ? 'bootable media carry no policy' : 'the policy names no content list (media built before it was added; build the media again)'}`];
+  }
+}
+
 function inspectionText(i: Inspection): string {
   const h = i.header;
   const vars = i.variables === null ? ['  (locked: give --password)'] : Object.entries(i.variables).map(([k, v]) => `  ${k} = ${v}`);
@@ -147,6 +163,7 @@ function inspectionText(i: Inspection): string {
     { header: 'BYTES', value: (c) => c.bytes },
     { header: 'WHERE', value: (c) => c.root },
   ]));
+  lines.push(...contentCheckLines(i));
   const c = i.check;
   lines.push(`manifest: ${i.manifest.files.length} files, ${c.ok ? 'every file matches its sha256' : `PROBLEMS: ${[...c.missing.map((p) => `missing ${p}`), ...c.changed.map((p) => `changed ${p}`), ...c.extra.map((p) => `not listed ${p}`)].join(', ')}`}`);
   for (const note of c.expected) lines.push(`  note: ${note}`);
@@ -220,11 +237,12 @@ export function registerMedia(program: Command): void {
     .option('--timeout <seconds>', 'how long to wait for the build (default 3600)')
     .requiredOption('--out <path>', 'where to write the ISO, tar or disk image (a folder for --format folder)');
 
-  verb(media, 'inspect <file>', 'read media back: type, variables (masked unless --password), expiry, manifest', async (run) => {
+  verb(media, 'inspect <file>', 'read media back: type, variables (masked unless --password), expiry, manifest, content list', async (run) => {
     const password = passwordOf(run.opts) ?? null;
     const i = await inspectMedia(run.args[0]!, { password, reveal: run.opts.showValues === true, now: Date.now() });
     show(run, i, inspectionText);
-    if (!i.check.ok) process.exitCode = 1;
+    // A manifest that does not match, or a content list that does not match the policy's: exit 1 (after the report).
+    if (!i.check.ok || i.contentCheck.state === 'mismatch') process.exitCode = 1;
   })
     .option('--password <password>', 'the media password: shows the variables')
     .option('--password-file <file>', 'read the media password from a file')

@@ -7,7 +7,7 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import { LAYOUT } from '../../../media/boot-media/model.js';
 import { startSite, type Site } from '../../server/cli/harness.js';
-import { missingFor } from './fixture.js';
+import { missingFor, swapContentFile } from './fixture.js';
 import { mediaSite } from './site-fixture.js';
 
 async function setup(t: Test): Promise<{ site: Site; tech: string; s: Awaited<ReturnType<typeof mediaSite>> }> {
@@ -39,6 +39,7 @@ t.test('media create builds a bootable ISO with progress; media inspect reads it
   t.match(i.stdout, /expires 2099-12-31T00:00:00\.000Z; no password/);
   t.match(i.stdout, /^ {2}OSDComputerName = \*{8}$/m, 'values are masked');
   t.match(i.stdout, /^manifest: \d+ files, every file matches its sha256$/m);
+  t.match(i.stdout, /^content list: not checked: bootable media carry no policy$/m);
   t.match(i.stdout, new RegExp(`[0-9a-f]{64}\\s+\\d+\\s+${LAYOUT.biosScript.replace(/\./g, '\\.')}`), 'the manifest lists every file with its sha256');
   const shown = await site.cli(['media', 'inspect', out, '--show-values', '--json'], env);
   const json = JSON.parse(shown.stdout);
@@ -67,7 +68,24 @@ t.test('media create --format folder unpacks the stick; a password locks inspect
   t.equal(wrong.stderr.trim(), 'osdeploy: wrong media password');
   const open = await site.cli(['media', 'inspect', out, '--password', 'stick-password-1'], env);
   t.match(open.stdout, new RegExp(`^  SMSTSPreferredAdvertID = ${s.secretive}$`, 'm'));
+  t.match(locked.stdout, /^content list: locked \(give --password to check osdeploy\/content\.json against the sealed policy\)$/m);
   t.match(open.stdout, /task sequence: Domain install \(PS1[0-9A-F]+\), deployment PS1\d+, \d+ step\(s\)/);
+  t.equal(open.code, 0, open.stderr);
+  t.match(open.stdout, /^content list: osdeploy\/content\.json matches the sealed policy: \d+ content object\(s\)$/m);
+
+  // A blob swapped with content.json and the manifest rewritten to fit: only the sealed list tells.
+  await swapContentFile(out, s.osImageId, 'sources/ei.cfg', '[Channel]\nVolume\n');
+  const swapped = await site.cli(['media', 'inspect', out, '--password', 'stick-password-1'], env);
+  t.equal(swapped.code, 1, 'a content list that does not match the policy fails inspect');
+  t.match(swapped.stdout, /^manifest: \d+ files, every file matches its sha256$/m, 'the manifest was rewritten to fit');
+  t.match(swapped.stdout, /^content list: PROBLEMS: osdeploy\/content\.json does not match the sealed policy:$/m);
+  t.match(swapped.stdout, new RegExp(`^  content ${s.osImageId}: its file list hashes to [0-9a-f]{64}, sealed [0-9a-f]{64}`, 'm'));
+  const asJson = await site.cli(['media', 'inspect', out, '--password', 'stick-password-1', '--json'], env);
+  t.equal(asJson.code, 1);
+  t.match(JSON.parse(asJson.stdout).contentCheck, { state: 'mismatch', problems: [new RegExp(`^content ${s.osImageId}: its file list hashes to`), new RegExp(`^content ${s.osImageId}: manifest hash`)] });
+  const stillLocked = await site.cli(['media', 'inspect', out, '--json'], env);
+  t.equal(stillLocked.code, 0, 'without the password the check cannot run: not a failure');
+  t.same(JSON.parse(stillLocked.stdout).contentCheck, { state: 'locked' });
 
   const refused = await site.cli(['media', 'create', '--type', 'standalone', '--deployment', s.secretive, '--format', 'tar', '--out', path.join(site.work, 'x.tar')], env);
   t.equal(refused.code, 1);

@@ -3,18 +3,22 @@
  * image imported from small folders, and a build spec for each media type. Which external
  * programs exist decides which tests run (CI installs them all: .ci/run).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createContent, importFolder } from '../../../content/library.js';
 import { MemoryContentStore } from '../../../content/memory-store.js';
 import { MemoryLibraryRecords } from '../../../content/records.js';
 import type { MediaBuildSpec } from '../../../media/boot-media/build.js';
+import { manifestHash } from '../../../media/boot-media/content-list.js';
+import { writeManifest } from '../../../media/boot-media/manifest.js';
 import { librarySource, type MediaContentSource } from '../../../media/boot-media/content-source.js';
-import type { MediaFormat, MediaHeader, MediaSecrets, MediaType } from '../../../media/boot-media/model.js';
+import { LAYOUT, type MediaFormat, type MediaHeader, type MediaSecrets, type MediaType } from '../../../media/boot-media/model.js';
 import { EFI_TARGETS } from '../../../media/boot-media/grub.js';
 import { BOOT_FILES, findTool } from '../../../media/boot-media/tools.js';
 import type { BootImageFiles } from '../../../policy/content-refs.js';
+import { stagedContent } from '../../../server/site/media-policy.js';
 import { existsSync } from 'node:fs';
 
 export interface Teardowns {
@@ -85,6 +89,8 @@ export interface SpecOptions {
   /** The boot image's boot files (default: the fixture's) and the boot-file store they may name. */
   readonly bootFiles?: BootImageFiles | null;
   readonly bootFileRoot?: string | null;
+  /** Seal the list of staged content with the policy, as the site's build does (standalone, prestaged). */
+  readonly contentList?: boolean;
 }
 
 export async function specFor(f: ContentFixture, o: SpecOptions): Promise<MediaBuildSpec> {
@@ -99,20 +105,44 @@ export async function specFor(f: ContentFixture, o: SpecOptions): Promise<MediaB
     ...(protectedMedia ? {} : { deploymentId: 'PS120001' }), createdAt: new Date(NOW).toISOString(), expiresAt, protected: protectedMedia, mediaForm,
   };
   const withPolicy = o.type !== 'bootable';
+  const ids = withPolicy ? [f.bootImageId, f.osImageId] : [f.bootImageId];
+  const content = [];
+  for (const cid of ids) content.push({ content: (await f.source.current(cid))!, root: o.type === 'prestaged' && cid === f.osImageId ? ('os' as const) : ('content' as const) });
   const secrets: MediaSecrets = {
     variables, allowUnattended: true, site, token: 'osd_media-token-value-for-tests', mediaForm, mediaId: id, expiresAt,
     ...(withPolicy
       ? { policy: { deploymentId: 'PS120001', taskSequenceId: 'PS100003', taskSequenceName: 'Install Windows 11', purpose: 'available', builtIns: { _SMSTSMediaType: 'FullMedia' },
           taskSequence: { id: 'PS100003', name: 'Install Windows 11', items: [{ kind: 'step', id: 's1', name: 'Join', type: 'JoinDomainWorkgroup', properties: { password: 'Step-Secret-P4ss' } }] },
-          variables: [{ name: 'HiddenVar', value: 'Hidden-Value-Zz9', hidden: true }] } }
+          variables: [{ name: 'HiddenVar', value: 'Hidden-Value-Zz9', hidden: true }], ...(o.contentList ? { content: stagedContent(content) } : {}) } }
       : {}),
   };
-  const ids = withPolicy ? [f.bootImageId, f.osImageId] : [f.bootImageId];
-  const content = [];
-  for (const cid of ids) content.push({ content: (await f.source.current(cid))!, root: o.type === 'prestaged' && cid === f.osImageId ? ('os' as const) : ('content' as const) });
   return {
     header, format: o.format, secrets, password: o.password ?? null, content,
     bootFiles: o.bootFiles === undefined ? f.boot : o.bootFiles, bootFileRoot: o.bootFileRoot ?? null,
     script: { siteUrl: site, mediaId: id, architecture: 'x64', mediaForm, route: protectedMedia ? { kind: 'sealed' } : { kind: 'plain', preferred: variables.SMSTSPreferredAdvertID ?? null, unattended: true } },
   };
+}
+
+/**
+ * Tampering as someone who can write the stick but not the sealed policy would: replaces one
+ * file of content object `id` with `text` — a new blob under content/<sha256>, the old one
+ * removed — and rewrites osdeploy/content.json (file list and manifest hash) and
+ * osdeploy/manifest.json to fit, so only the check against the policy's content list can tell.
+ */
+export async function swapContentFile(folder: string, id: string, file: string, text: string): Promise<{ oldSha256: string; newSha256: string }> {
+  const at = (rel: string) => path.join(folder, ...rel.split('/'));
+  const list = JSON.parse(readFileSync(at(LAYOUT.content), 'utf8')) as { content: { id: string; root: string; files: { path: string; sha256: string; size: number }[]; manifestSha256: string | null }[] };
+  const entry = list.content.find((c) => c.id === id);
+  const old = entry?.files.find((f) => f.path === file);
+  if (!entry || !old || entry.root !== 'content') throw new Error(`no blob for ${id} ${file} on the media`);
+  const bytes = Buffer.from(text);
+  const newSha256 = createHash('sha256').update(bytes).digest('hex');
+  writeFileSync(at(`${LAYOUT.blobs}/${newSha256}`), bytes);
+  rmSync(at(`${LAYOUT.blobs}/${old.sha256}`));
+  entry.files = entry.files.map((f) => (f.path === file ? { path: f.path, sha256: newSha256, size: bytes.length } : f));
+  entry.manifestSha256 = manifestHash(entry.files);
+  writeFileSync(at(LAYOUT.content), `${JSON.stringify(list, null, 1)}\n`);
+  const manifest = JSON.parse(readFileSync(at(LAYOUT.manifest), 'utf8')) as { mediaId: string };
+  await writeManifest(folder, manifest.mediaId);
+  return { oldSha256: old.sha256, newSha256 };
 }
