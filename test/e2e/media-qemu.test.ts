@@ -11,12 +11,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import t from 'tap';
+import { startLoggedService, type LogEntry } from './logged-service.js';
 import { findTool } from '../../media/boot-media/tools.js';
-import { loadConfig } from '../../server/config.js';
-import { startService } from '../../server/main.js';
 import { mediaBuilt } from '../../server/site/media.js';
 import { missingFor, tempDir } from '../media/boot-media/fixture.js';
 import { mediaSite, QEMU_MAC } from '../media/boot-media/site-fixture.js';
@@ -29,35 +26,20 @@ function whyNot(): string | false {
   return missingFor('iso');
 }
 
-type Entry = { msg?: string; req?: { method?: string; url?: string }; res?: { statusCode?: number }; reqId?: string };
+type Entry = LogEntry;
 
 t.test('a bootable ISO boots in qemu (BIOS) and asks the site for the deployment named by SMSTSPreferredAdvertID', { skip: whyNot(), timeout: 115_000 }, async (t) => {
   const dir = tempDir(t, 'osdeploy-media-e2e-');
-  const lines: Entry[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Entry);
-      cb();
-    },
-  });
-  const flags = { 'data-dir': path.join(dir, 'data'), 'http-port': '0', bind: '0.0.0.0', pxe: 'off', tftp: 'off', 'log-level': 'info' };
-  const service = await startService(loadConfig({ flags }), pino({ level: 'info' }, sink));
-  t.teardown(() => service.close());
-  const port = Number(new URL(service.url).port);
-  const admin = readFileSync(path.join(flags['data-dir'], 'admin.token'), 'utf8').trim();
-  const call = async (method: string, url: string, body?: unknown) => {
-    const r = await service.app.inject({ method: method as 'GET', url: `/api/v1${url}`, headers: { authorization: `Bearer ${admin}` }, ...(body === undefined ? {} : { payload: body as object }) });
-    return { status: r.statusCode, json: r.body ? JSON.parse(r.body) : {} };
-  };
+  const { service, dataDir, port, lines, call } = await startLoggedService(t, dir);
   const s = await mediaSite(call, t);
 
   // The guest reaches the host's service at 10.0.2.2 (qemu user-mode networking).
   const made = await call('POST', '/media', { type: 'bootable', deploymentId: s.hidden, allowUnattended: true, format: 'iso', siteUrl: `http://10.0.2.2:${port}` });
   t.equal(made.status, 202, 'the media build started', { answer: made.json });
-  const media = await mediaBuilt(service.ctx, made.json.id);
+  const media = await mediaBuilt(service.ctx, String(made.json.id));
   t.equal(media.state, 'ready', media.error ?? '');
   const iso = path.join(dir, 'media.iso');
-  writeFileSync(iso, readFileSync(path.join(flags['data-dir'], 'media', media.id, media.output!.name)));
+  writeFileSync(iso, readFileSync(path.join(dataDir, 'media', media.id, media.output!.name)));
 
   const serial = path.join(dir, 'serial.log');
   // TCG, not KVM: nested KVM here stops in isolinux with an emulation failure, and CI may have no KVM.

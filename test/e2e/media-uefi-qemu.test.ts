@@ -16,12 +16,9 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import t from 'tap';
+import { startLoggedService } from './logged-service.js';
 import { findTool } from '../../media/boot-media/tools.js';
-import { loadConfig } from '../../server/config.js';
-import { startService } from '../../server/main.js';
 import { mediaBuilt } from '../../server/site/media.js';
 import { missingFor, tempDir } from '../media/boot-media/fixture.js';
 import { QEMU_MAC } from '../media/boot-media/site-fixture.js';
@@ -47,7 +44,6 @@ function whyNot(): string | false {
   return missingFor('iso');
 }
 
-type Entry = { msg?: string; req?: { method?: string; url?: string }; res?: { statusCode?: number }; reqId?: string };
 
 // The first run downloads the kernel package (about 27 MB); the VM itself has WAIT_SECONDS.
 t.setTimeout(240_000);
@@ -63,22 +59,11 @@ t.test('the ISO boots on UEFI: GRUB starts the boot image from the media, which 
   writeFileSync(path.join(image, 'initrd.gz'), buildUefiInitramfs(payload));
   t.comment(`payload ready at ${secs()} s`);
 
-  const lines: Entry[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Entry);
-      cb();
-    },
-  });
-  const flags = { 'data-dir': path.join(dir, 'data'), 'http-port': '0', bind: '0.0.0.0', pxe: 'off', tftp: 'off', 'log-level': 'info' };
-  const service = await startService(loadConfig({ flags }), pino({ level: 'info' }, sink));
-  t.teardown(() => service.close());
-  const port = Number(new URL(service.url).port);
-  const admin = readFileSync(path.join(flags['data-dir'], 'admin.token'), 'utf8').trim();
+  const { service, dataDir, port, lines, call: callApi } = await startLoggedService(t, dir);
   const call = async (method: string, url: string, body: unknown, want: number) => {
-    const r = await service.app.inject({ method: method as 'GET', url: `/api/v1${url}`, headers: { authorization: `Bearer ${admin}` }, ...(body === undefined ? {} : { payload: body as object }) });
-    if (r.statusCode !== want) throw new Error(`${method} ${url}: ${r.statusCode} ${r.body}`);
-    return JSON.parse(r.body) as Record<string, unknown> & { id: string };
+    const r = await callApi(method, url, body);
+    if (r.status !== want) throw new Error(`${method} ${url}: ${r.status} ${JSON.stringify(r.json)}`);
+    return r.json as Record<string, unknown> & { id: string };
   };
 
   // The boot image's boot files are its own content: the media carry them by hash.
@@ -94,7 +79,7 @@ t.test('the ISO boots on UEFI: GRUB starts the boot image from the media, which 
   t.equal(media.state, 'ready', media.error ?? '');
   if (media.state !== 'ready') return;
   const iso = path.join(dir, 'media.iso');
-  copyFileSync(path.join(flags['data-dir'], 'media', media.id, media.output!.name), iso);
+  copyFileSync(path.join(dataDir, 'media', media.id, media.output!.name), iso);
   t.comment(`media ${media.id} built at ${secs()} s`);
 
   const serial = path.join(dir, 'serial.log');

@@ -12,6 +12,21 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { manifestHash, type ContentFile, type ContentItem, type ContentLocation, type Program } from './policy.js';
 
+/** Copies `from` into the file `to`, hashing on the way: what a fetch checks against the manifest. */
+export async function copyHashed(from: NodeJS.ReadableStream, to: string): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  await pipeline(from, tap, createWriteStream(to));
+  return { sha256: hash.digest('hex'), size };
+}
+
 export class ContentFetchError extends Error {}
 
 export interface FetchResult {
@@ -131,17 +146,7 @@ export class HttpContentFetcher implements ContentFetcher {
       await res.body?.cancel();
       throw new ContentFetchError(`HTTP ${res.status}`);
     }
-    const hash = createHash('sha256');
-    let size = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
-        size += chunk.length;
-        cb(null, chunk);
-      },
-    });
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream), tap, createWriteStream(partial));
-    const got = hash.digest('hex');
+    const { sha256: got, size } = await copyHashed(Readable.fromWeb(res.body as WebReadableStream), partial);
     if (got !== f.sha256) throw new ContentFetchError(`hash mismatch (sha256 ${got}, expected ${f.sha256})`);
     if (f.size >= 0 && size !== f.size) throw new ContentFetchError(`size mismatch (${size} bytes, expected ${f.size})`);
     return size;

@@ -16,15 +16,12 @@
  * with a rewritten content.json is caught. On media without a password the same check catches
  * accidental damage only: whoever can rewrite content.json can rewrite the plain policy too.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { contentListProblems, entryProblems, manifestHash } from '../../boot-media/content-list.js';
 import { LAYOUT, MediaError, type MediaContentEntry } from '../../boot-media/model.js';
 import type { StandaloneMedia } from '../media.js';
-import { ContentFetchError, present, safeJoin, type ContentFetcher, type FetchResult, type Manifest } from './fetcher.js';
+import { ContentFetchError, copyHashed, present, safeJoin, type ContentFetcher, type FetchResult, type Manifest } from './fetcher.js';
 import type { ContentFile, ContentItem, ContentPolicy } from './policy.js';
 
 /** The comparison itself is media/boot-media/content-list.ts (`osdeploy media inspect` runs it too). */
@@ -89,18 +86,8 @@ async function copyVerified(src: string, target: string, f: ContentFile, rel: st
     throw new ContentFetchError(`${what}: ${rel} is missing from the media`);
   }
   const partial = `${target}.partial`;
-  const hash = createHash('sha256');
-  let size = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
-  });
   try {
-    await pipeline(createReadStream(src), tap, createWriteStream(partial));
-    const got = hash.digest('hex');
+    const { sha256: got, size } = await copyHashed(createReadStream(src), partial);
     if (got !== f.sha256) throw new ContentFetchError(`${what}: ${rel} on the media is damaged (sha256 ${got}, expected ${f.sha256})`);
     if (f.size >= 0 && size !== f.size) throw new ContentFetchError(`${what}: ${rel} on the media is damaged (${size} bytes, expected ${f.size})`);
     renameSync(partial, target);

@@ -6,23 +6,17 @@
  * the technician's choice (`--pick`) is exercised too (R-20).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { runEngine } from './engine-process.js';
 import { engineSite } from './site.js';
-import { tempDir } from './step-env.js';
+import { sourceFolder, tempDir } from './step-env.js';
 
 t.test('R-16/R-29 the engine downloads distributed content, verifies it and installs, applies and copies it', async (t) => {
   const s = await engineSite(t);
   const src = tempDir(t);
-  const folder = (name: string, files: Record<string, string>) => {
-    for (const [p, body] of Object.entries(files)) {
-      mkdirSync(path.dirname(path.join(src, name, p)), { recursive: true });
-      writeFileSync(path.join(src, name, p), body);
-    }
-    return path.join(src, name);
-  };
+  const folder = (name: string, files: Record<string, string>) => sourceFolder(src, name, files);
   folder('tools', { 'install.sh': 'mkdir -p "$OSDEPLOY_ROOT/opt/tools" && cp payload.txt "$OSDEPLOY_ROOT/opt/tools/"\n', 'payload.txt': 'tool bits\n' });
   folder('rootfs', { 'etc/os-release': 'NAME=OsDeployTest\n' });
   mkdirSync(path.join(src, 'image'));

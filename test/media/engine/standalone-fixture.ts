@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { unpackTar } from '../../../media/boot-media/archive.js';
 import { engineSite, type EngineSite, type StepSpec } from './site.js';
-import { tempDir, type Teardowns } from './step-env.js';
+import { sourceFolder, tempDir, type Teardowns } from './step-env.js';
 
 export interface CountingServer {
   readonly url: string;
@@ -47,13 +47,7 @@ export interface OfflineSite {
 export async function offlineSite(t: Teardowns): Promise<OfflineSite> {
   const s = await engineSite(t);
   const src = tempDir(t);
-  const folder = (name: string, files: Record<string, string>) => {
-    for (const [p, body] of Object.entries(files)) {
-      mkdirSync(path.dirname(path.join(src, name, p)), { recursive: true });
-      writeFileSync(path.join(src, name, p), body);
-    }
-    return path.join(src, name);
-  };
+  const folder = (name: string, files: Record<string, string>) => sourceFolder(src, name, files);
   folder('tools', { 'install.sh': 'mkdir -p "$OSDEPLOY_ROOT/opt/tools" && cp payload.txt "$OSDEPLOY_ROOT/opt/tools/"\n', 'payload.txt': 'tool bits from the media\n' });
   folder('rootfs', { 'etc/os-release': 'NAME=OfflineOS\n' });
   mkdirSync(path.join(src, 'image'));

@@ -21,6 +21,15 @@ export function tempDir(t: Teardowns, prefix = 'osdeploy-engine-'): string {
   return dir;
 }
 
+/** Writes `{ path: body }` under `root/name` (a content source folder) and returns that folder. */
+export function sourceFolder(root: string, name: string, files: Record<string, string>): string {
+  for (const [p, body] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(root, name, p)), { recursive: true });
+    writeFileSync(path.join(root, name, p), body);
+  }
+  return path.join(root, name);
+}
+
 /** Content objects made from `{ path: body }` maps, as a content section lists them. */
 export class FakeContent implements ContentFetcher {
   readonly items: ContentItem[] = [];
