@@ -1,0 +1,177 @@
+/**
+ * The boot environment controller's decisions, pure so they can be tested on any host: what the
+ * kernel command line asks for, which block devices are the machine's disks (and in which
+ * order: disk 0 is the one a task sequence partitions by default), how the engine is started,
+ * what its progress lines look like on the console, and what happens when it exits.
+ */
+
+export interface BootArgs {
+  readonly site: string | null;
+  readonly deployment: string | null;
+  readonly media: string | null;
+  /** What to do after a finished task sequence that did not restart itself. */
+  readonly done: 'reboot' | 'poweroff' | 'shell';
+  /** What to do after a failure: a shell by default, so a technician can look. */
+  readonly onFail: 'reboot' | 'poweroff' | 'shell';
+  /** Seconds a failure screen waits before `onFail` reboots or powers off (0: wait forever). */
+  readonly failTimeout: number;
+  readonly consoles: readonly string[];
+}
+
+const choice = <T extends string>(v: string | undefined, allowed: readonly T[], fallback: T): T => (allowed.includes(v as T) ? (v as T) : fallback);
+
+export function parseCmdline(cmdline: string): BootArgs {
+  const kv = new Map<string, string>();
+  const consoles: string[] = [];
+  for (const word of cmdline.trim().split(/\s+/)) {
+    const at = word.indexOf('=');
+    if (at < 0) continue;
+    const k = word.slice(0, at);
+    const v = word.slice(at + 1);
+    if (k === 'console') consoles.push(v);
+    else if (!kv.has(k)) kv.set(k, v);
+  }
+  const num = Number(kv.get('osdeploy.failtimeout') ?? '900');
+  return {
+    site: kv.get('osdeploy.site') ?? null,
+    deployment: kv.get('osdeploy.deployment') ?? null,
+    media: kv.get('osdeploy.media') ?? null,
+    done: choice(kv.get('osdeploy.done'), ['reboot', 'poweroff', 'shell'] as const, 'reboot'),
+    onFail: choice(kv.get('osdeploy.onfail'), ['reboot', 'poweroff', 'shell'] as const, 'shell'),
+    failTimeout: Number.isFinite(num) && num >= 0 ? Math.floor(num) : 900,
+    consoles,
+  };
+}
+
+export interface BlockDevice {
+  readonly name: string;
+  readonly removable: boolean;
+  readonly sizeSectors: number;
+  /** Read-only (a CD, a write-protected stick). */
+  readonly readOnly: boolean;
+}
+
+const SKIP = /^(loop|ram|zram|sr|fd|dm-|md|nbd|mtdblock)/;
+const KIND_ORDER = ['nvme', 'sd', 'vd', 'xvd', 'hd', 'mmcblk'];
+const kindRank = (name: string): number => {
+  const i = KIND_ORDER.findIndex((k) => name.startsWith(k));
+  return i < 0 ? KIND_ORDER.length : i;
+};
+const naturally = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
+
+/**
+ * The disks a task sequence may partition, in order: fixed disks before removable ones, NVMe,
+ * then SATA/SCSI/USB, then virtio; never a CD, a RAM disk, an empty slot or `exclude` (the
+ * device the boot media are on).
+ */
+export function orderDisks(devices: readonly BlockDevice[], exclude: readonly string[] = []): string[] {
+  return devices
+    .filter((d) => !SKIP.test(d.name) && d.sizeSectors > 0 && !d.readOnly && !exclude.includes(d.name))
+    .sort((a, b) => Number(a.removable) - Number(b.removable) || kindRank(a.name) - kindRank(b.name) || naturally(a.name, b.name))
+    .map((d) => d.name);
+}
+
+export interface EngineLaunch {
+  readonly args: string[];
+  readonly env: Record<string, string>;
+}
+
+export function engineLaunch(opts: { args: BootArgs; disks: readonly string[]; uefi: boolean; token: string | null; root: string; state: string; progressFd: number }): EngineLaunch {
+  const args = ['--root', opts.root, '--state', opts.state, '--source', opts.args.media ? 'media' : 'pxe', '--progress-fd', String(opts.progressFd)];
+  if (opts.uefi) args.push('--uefi');
+  opts.disks.forEach((d, i) => args.push('--disk', `${i}=/dev/${d}`));
+  // Media carry their own token (tied to them, with their expiry): the image's is for network boots.
+  const env: Record<string, string> = opts.token && !opts.args.media ? { OSDEPLOY_TOKEN: opts.token } : {};
+  return { args, env };
+}
+
+/** A progress line of the engine (--progress-fd); unknown kinds are kept for the log only. */
+export type Progress =
+  | { kind: 'run'; deploymentId?: string; taskSequenceName?: string; steps?: number }
+  | { kind: 'step'; index: number; total: number; name: string; type?: string }
+  | { kind: 'percent'; percent: number }
+  | { kind: 'stepDone'; index: number; name: string; ok: boolean; exitCode?: number; message?: string; outputTail?: string }
+  | { kind: 'end'; result: string; failedStep?: string | null; message?: string };
+
+export function parseProgress(line: string): Progress | null {
+  try {
+    const v = JSON.parse(line) as Record<string, unknown>;
+    if (typeof v !== 'object' || v === null || typeof v.kind !== 'string') return null;
+    return v as unknown as Progress;
+  } catch {
+    return null;
+  }
+}
+
+/** Console text for a progress line; null when nothing new is worth a line. */
+export class ProgressView {
+  private step: { index: number; total: number; name: string } | null = null;
+  private shownPercent = -1;
+  failed: { step: string; message: string; output: string; exitCode?: number } | null = null;
+  result: string | null = null;
+
+  render(p: Progress): string | null {
+    switch (p.kind) {
+      case 'run':
+        return `osdeploy: running ${p.taskSequenceName ?? 'task sequence'}${p.deploymentId ? ` (${p.deploymentId})` : ''}${p.steps ? `, ${p.steps} steps` : ''}`;
+      case 'step':
+        this.step = { index: p.index, total: p.total, name: p.name };
+        this.shownPercent = -1;
+        return `osdeploy: step ${p.index} of ${p.total}: ${p.name}`;
+      case 'percent': {
+        const pct = Math.max(0, Math.min(100, Math.floor(p.percent)));
+        if (!this.step || pct < this.shownPercent + 10) return null;
+        this.shownPercent = pct;
+        return `osdeploy: step ${this.step.index} of ${this.step.total}: ${this.step.name} ${pct}%`;
+      }
+      case 'stepDone':
+        if (!p.ok) this.failed = { step: p.name, message: p.message ?? '', output: p.outputTail ?? '', ...(p.exitCode === undefined ? {} : { exitCode: p.exitCode }) };
+        return `osdeploy: step ${p.index}${this.step ? ` of ${this.step.total}` : ''}: ${p.name} ${p.ok ? 'done' : `FAILED${p.exitCode !== undefined ? ` (exit ${p.exitCode})` : ''}: ${p.message ?? ''}`}`;
+      case 'end':
+        this.result = p.result;
+        return `osdeploy: task sequence ${p.result === 'success' ? 'finished successfully' : p.result === 'restart' ? 'asks for a restart' : p.result === 'nothing' ? 'not run: nothing to run for this machine' : `failed${p.failedStep ? ` at "${p.failedStep}"` : ''}`}`;
+      default:
+        return null;
+    }
+  }
+}
+
+/** Engine exit codes (media/engine/engine.ts EXIT). */
+export const ENGINE_EXIT = { done: 0, failed: 1, usage: 2, restart: 3, unreachable: 4, choiceNeeded: 5 } as const;
+
+export type Action = { kind: 'reboot' | 'poweroff' | 'shell'; why: string; failure: boolean };
+
+/** What the machine does when the engine has exited with `code`. */
+export function afterEngine(code: number | null, args: BootArgs): Action {
+  switch (code) {
+    case ENGINE_EXIT.restart:
+      return { kind: 'reboot', why: 'the task sequence restarts the computer', failure: false };
+    case ENGINE_EXIT.done:
+      return { kind: args.done, why: 'the task sequence is done (or there was nothing to run)', failure: false };
+    case ENGINE_EXIT.failed:
+      return { kind: args.onFail, why: 'the task sequence failed', failure: true };
+    case ENGINE_EXIT.unreachable:
+      return { kind: args.onFail, why: 'the site could not be reached', failure: true };
+    case ENGINE_EXIT.choiceNeeded:
+      return { kind: 'shell', why: 'several task sequences are available: start osdeploy-engine --pick DEPLOYMENT from the shell', failure: true };
+    case ENGINE_EXIT.usage:
+      return { kind: 'shell', why: 'the engine could not start (usage or media refused)', failure: true };
+    default:
+      return { kind: 'shell', why: `the engine stopped unexpectedly (${code === null ? 'killed' : `exit ${code}`})`, failure: true };
+  }
+}
+
+/** The failure screen: what failed, its output's tail, and how to get in. */
+export function failureScreen(action: Action, failed: ProgressView['failed'], logFile: string, timeout: number): string[] {
+  const lines = ['', '================ osdeploy: the deployment stopped ================', `why: ${action.why}`];
+  if (failed) {
+    lines.push(`failed step: ${failed.step}${failed.exitCode !== undefined ? ` (exit code ${failed.exitCode})` : ''}`, `message: ${failed.message}`);
+    const tail = failed.output.split('\n').filter((l) => l.trim()).slice(-15);
+    if (tail.length) lines.push('output (last lines):', ...tail.map((l) => `  | ${l}`));
+  }
+  lines.push(`engine log: ${logFile}`);
+  if (action.kind === 'shell') lines.push('a shell follows on this console (also on Alt+F2); type exit to restart the machine');
+  else lines.push(`the machine will ${action.kind} in ${timeout} s; press Enter for a shell instead (also on Alt+F2)`);
+  lines.push('==================================================================', '');
+  return lines;
+}
