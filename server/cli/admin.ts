@@ -10,6 +10,7 @@ import { registerContent } from './commands/content.js';
 import { registerDeployments } from './commands/deployments.js';
 import { registerPoints } from './commands/points.js';
 import { registerFolders } from './commands/folders.js';
+import { registerBootImages } from './commands/boot-images.js';
 import { registerMedia } from './commands/media.js';
 import { registerSettings } from './commands/settings.js';
 import { registerStatus } from './commands/status.js';
@@ -29,5 +30,6 @@ export function registerAdminCommands(program: Command): void {
   registerSettings(program);
   registerTokens(program);
   registerMedia(program);
+  registerBootImages(program);
   registerAudit(program);
 }

@@ -1,6 +1,7 @@
 /** Registers every /api/v1 resource. */
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app.js';
+import { bootImageRoutes } from './boot-images.js';
 import { bootPolicyRoutes } from './boot-policy.js';
 import { clientContentRoutes } from './client-content.js';
 import { collectionRoutes } from './collections.js';
@@ -30,6 +31,7 @@ export async function registerApiRoutes(api: FastifyInstance, deps: AppDeps & { 
   await tokenRoutes(api, deps.ctx);
   await bootPolicyRoutes(api, deps.ctx, deps.publicUrl);
   await mediaRoutes(api, deps.ctx, deps.publicUrl);
+  await bootImageRoutes(api, deps.ctx);
   await statusRoutes(api, deps.ctx, deps.publicUrl);
   await clientContentRoutes(api, deps.ctx);
 }
