@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
 import { findBundles, type Bundles } from './bundle.js';
 import { CpioWriter, S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG } from './cpio.js';
-import { debUris, dependencyClosure, fetchDebs, resolveMeta, unpackDeb, versionOf } from './debs.js';
+import { debUris, dependencyClosure, fetchDebs, resolveMeta, unpackDeb, versionOf, type DebFile } from './debs.js';
 import { EM_AARCH64, EM_X86_64, readElf } from './elf.js';
 import { ImageTree } from './image-tree.js';
 import { INIT, UDHCPC_SCRIPT } from './init-scripts.js';
@@ -117,6 +117,26 @@ async function nodeFor(spec: ArchSpec, opts: BuildOptions, work: string): Promis
   return { file: out, version };
 }
 
+/** The exact packages (and where apt fetches them) a build of `arch` would use now. */
+export async function packageList(arch: BootEnvArch): Promise<{ kernelPackage: string; files: DebFile[] }> {
+  const spec = ARCHES[arch];
+  const debArch = process.arch === spec.nodeArch ? null : spec.debArch;
+  const kernelPackage = await resolveMeta(spec.kernelMeta, debArch);
+  const closure = await dependencyClosure([...USERLAND, ...spec.grub.map((g) => g.pkg)], debArch);
+  return { kernelPackage, files: await debUris([kernelPackage, ...closure], debArch) };
+}
+
+/**
+ * Downloads the packages of a build into `cacheDir` ahead of it: for a site whose host reaches
+ * the Debian mirror only sometimes (or, in tests, from outside the imaging network).
+ */
+export async function prefetchPackages(arch: BootEnvArch, cacheDir: string): Promise<number> {
+  const { files } = await packageList(arch);
+  const spec = ARCHES[arch];
+  await fetchDebs(files, cacheDir, process.arch === spec.nodeArch ? null : spec.debArch);
+  return files.length;
+}
+
 export async function buildBootEnvironment(opts: BuildOptions): Promise<BuildResult> {
   const t0 = Date.now();
   const spec = ARCHES[opts.arch];
@@ -128,10 +148,7 @@ export async function buildBootEnvironment(opts: BuildOptions): Promise<BuildRes
   mkdirSync(pkgRoot, { recursive: true });
   try {
     say('resolve', 'resolving Debian packages (apt-cache)', 1);
-    const kernelPackage = await resolveMeta(spec.kernelMeta, debArch);
-    const grubPkgs = spec.grub.map((g) => g.pkg);
-    const closure = await dependencyClosure([...USERLAND, ...grubPkgs], debArch);
-    const files = await debUris([kernelPackage, ...closure], debArch);
+    const { kernelPackage, files } = await packageList(opts.arch);
     const total = files.reduce((n, f) => n + f.size, 0);
     say('download', `${files.length} packages, ${(total / 1e6).toFixed(1)} MB (apt-get download, cached in ${opts.cacheDir})`, 3);
     const debs = await fetchDebs(files, opts.cacheDir, debArch, (n, of) => say('download', n === 0 ? `downloading ${of} packages` : `downloaded ${of} packages`, n === 0 ? 5 : 30));

@@ -32,8 +32,10 @@ echo /sbin/modprobe > /proc/sys/kernel/modprobe
 echo 1 > /proc/sys/kernel/printk_devkmsg 2>/dev/null
 hostname osdeploy
 ip link set lo up
-echo "osdeploy: boot environment $(cat /etc/osdeploy/version 2>/dev/null), kernel $(uname -r)"
-echo "osdeploy: loading drivers"
+# Every active console (a screen and a serial port); /dev/console is only the last one named.
+say() { for c in $(cat /sys/class/tty/console/active 2>/dev/null); do echo "$*" > /dev/$c; done; }
+say "osdeploy: boot environment $(cat /etc/osdeploy/version 2>/dev/null), kernel $(uname -r)"
+say "osdeploy: loading drivers"
 : > /run/modalias.prev
 for round in 1 2 3 4 5; do
   find /sys/devices -name modalias -exec cat {} + 2>/dev/null | sort -u > /run/modalias
@@ -44,18 +46,18 @@ for round in 1 2 3 4 5; do
 done
 for m in ${ALWAYS_LOAD.join(' ')}; do modprobe -q "$m" 2>/dev/null; done
 if [ -d /sys/firmware/efi ]; then mount -t efivarfs efivarfs /sys/firmware/efi/efivars 2>/dev/null; fi
-echo "osdeploy: $(lsmod | wc -l) drivers loaded"
+say "osdeploy: $(lsmod | wc -l) drivers loaded"
 
 rescue() {
-  echo "osdeploy: $1"
-  echo "osdeploy: a shell follows; the engine log is /run/osdeploy/engine.log. Type 'exit' to restart the machine."
+  say "osdeploy: $1"
+  say "osdeploy: a shell follows; the engine log is /run/osdeploy/engine.log. Type 'exit' to restart the machine."
   setsid cttyhack sh
   sync
   reboot -f
 }
 
 if grep -qw osdeploy.shell=1 /proc/cmdline; then
-  echo "osdeploy: osdeploy.shell=1 on the command line: a shell before anything runs (exit to go on)"
+  say "osdeploy: osdeploy.shell=1 on the command line: a shell before anything runs (exit to go on)"
   setsid cttyhack sh
 fi
 /usr/bin/node /osdeploy/controller.mjs

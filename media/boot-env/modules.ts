@@ -97,23 +97,28 @@ export function selectModules(modDir: string, names: readonly string[]): ModuleS
   return { modules: [...chosen.values()].sort((a, b) => a.rel.localeCompare(b.rel)), absent };
 }
 
-/** modules.dep as kmod and busybox modprobe read it: `path: dep-path dep-path`, deps in load order reversed. */
+/**
+ * modules.dep as kmod and busybox modprobe read it: `path: dep-path dep-path`, every dependency,
+ * transitively, in the order modprobe loads them read right to left (a module's own
+ * dependencies stand to its right, so they load before it).
+ */
 export function modulesDep(mods: readonly ModuleInfo[]): string {
   const byName = new Map(mods.map((m) => [m.name, m]));
   const lines = mods.map((m) => {
-    const order: string[] = [];
-    const seen = new Set<string>();
+    const load: string[] = [];
+    const seen = new Set<string>([m.name]);
+    // Post-order: each dependency after its own dependencies, i.e. the order to load them in.
     const visit = (n: string): void => {
       for (const d of byName.get(n)?.depends ?? []) {
         if (seen.has(d)) continue;
         seen.add(d);
-        const dm = byName.get(d);
-        if (dm) order.push(dm.rel);
         visit(d);
+        const dm = byName.get(d);
+        if (dm) load.push(dm.rel);
       }
     };
     visit(m.name);
-    return `${m.rel}:${order.length ? ` ${order.join(' ')}` : ''}`;
+    return `${m.rel}:${load.length ? ` ${load.reverse().join(' ')}` : ''}`;
   });
   return `${lines.join('\n')}\n`;
 }

@@ -84,6 +84,7 @@ export async function bootMode(engine: Engine): Promise<number> {
     if (typeof policy === 'number') return await finish(engine, policy);
 
     let computerId = policy.identity.computerId;
+    let computerName: string | undefined = policy.identity.known ? policy.identity.name : undefined;
     if (!policy.identity.known) {
       // R-17: the task sequence starts now, so the unknown machine becomes a computer of its own.
       const name = o.name ?? o.media.variables.OSDComputerName ?? policy.variables.find((v) => v.name.toLowerCase() === 'osdcomputername')?.value ?? undefined;
@@ -91,9 +92,10 @@ export async function bootMode(engine: Engine): Promise<number> {
         engine.site.register({ macAddresses: facts.macAddresses, smbiosUuid: facts.smbiosUuid, architecture: facts.architecture, ...(name ? { name } : {}) }),
       );
       computerId = reg.computer.id;
+      computerName = reg.computer.name;
       engine.log.line(`registered as computer ${computerId} (${reg.computer.name})${reg.created ? '' : ', an existing record'}`);
     }
-    const result = await startRun(engine, { computerId, source: o.source, policy, siteVariables: policy.variables, mediaVariables: o.media.variables });
+    const result = await startRun(engine, { computerId, source: o.source, policy, siteVariables: policy.variables, mediaVariables: o.media.variables, ...(computerName ? { computerName } : {}) });
     return await finish(engine, exitOf(result));
   } catch (e) {
     if (e instanceof SiteUnreachable) {

@@ -55,6 +55,9 @@ async function main(argv: readonly string[]): Promise<number> {
       return EXIT.usage;
     }
     engine.log.line(`engine error: ${(e as Error).stack ?? String(e)}`);
+    // Nothing mounted on the target may stay mounted when the machine restarts.
+    await engine.mounts.releaseAll();
+    engine.progress.end(EXIT.failed, `engine error: ${(e as Error).message}`);
     return EXIT.failed;
   }
 }

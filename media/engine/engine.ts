@@ -13,8 +13,10 @@ import { MediaContentFetcher } from './content/media-fetcher.js';
 import { readContentPolicy, type ContentPolicy } from './content/policy.js';
 import { machineFacts } from './identity.js';
 import { EngineLog } from './log.js';
+import { Mounts } from './mounts.js';
 import { runsOffline, type EngineOptions } from './options.js';
 import { Outbox } from './outbox.js';
+import { ProgressReporter } from './progress.js';
 import { newProgress, type RunResult } from './runner.js';
 import { computerOf, runSession, type SessionDeps } from './session.js';
 import { SiteClient, SiteUnreachable, type PolicyVariable, type RunPolicy } from './site-client.js';
@@ -32,6 +34,9 @@ export interface Engine {
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly session: SessionDeps;
+  /** What the steps mounted on the target: synced and unmounted before every exit. */
+  readonly mounts: Mounts;
+  readonly progress: ProgressReporter;
 }
 
 export function createEngine(opts: EngineOptions, overrides: Partial<Pick<SessionDeps, 'execute'>> = {}): Engine {
@@ -42,6 +47,11 @@ export function createEngine(opts: EngineOptions, overrides: Partial<Pick<Sessio
   const store = new StateStore(opts.stateDir, opts.token);
   // Offline: the outbox only keeps; a later start with a site sends (and registers the machine).
   const outbox = new Outbox(path.join(opts.stateDir, 'outbox'), runsOffline(opts) ? null : site, log.line, now);
+  // Disk tools live in sbin, which a non-root PATH often lacks.
+  const searchPath = `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/local/sbin:/usr/sbin:/sbin`;
+  const mounts = new Mounts(searchPath, log.line);
+  const progress = new ProgressReporter(opts.progressFd, (x) => log.clean(x), log.line);
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
   const session: SessionDeps = {
     store,
     outbox,
@@ -49,8 +59,13 @@ export function createEngine(opts: EngineOptions, overrides: Partial<Pick<Sessio
     now,
     root: opts.root,
     disks: opts.disks,
-    // Disk tools live in sbin, which a non-root PATH often lacks.
-    searchPath: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/local/sbin:/usr/sbin:/sbin`,
+    searchPath,
+    mounts,
+    progress,
+    uefi: opts.uefi,
+    arch: machineArch(opts.arch),
+    bootImage: !opts.agent,
+    drain: () => outbox.drain(now() + opts.flushTimeoutMs, sleep),
     fetcherFor: (content) => {
       if (!content) return null;
       if (content.onMedia) return new MediaContentFetcher(opts.media.standalone ?? null, log.line);
@@ -58,9 +73,13 @@ export function createEngine(opts: EngineOptions, overrides: Partial<Pick<Sessio
     },
     ...overrides,
   };
-  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-  return { opts, site, store, outbox, log, now, sleep, session };
+  return { opts, site, store, outbox, log, now, sleep, session, mounts, progress };
 }
+
+/** x64, x86 or arm64: the flag, else this process's. */
+const machineArch = (flag: string | null): string => flag ?? (process.arch === 'arm64' ? 'arm64' : process.arch === 'ia32' ? 'x86' : 'x64');
+
+const WHY: Record<number, string> = { 2: 'usage error', 4: 'the site could not be reached', 5: 'a choice is needed (start again with --pick)' };
 
 export const exitOf = (r: RunResult): number => (r === 'restart' ? EXIT.restart : r === 'success' ? EXIT.done : EXIT.failed);
 
@@ -88,6 +107,8 @@ export async function finish(engine: Engine, code: number): Promise<number> {
   if (left > 0 && engine.outbox.offline) {
     engine.log.line(`${left} status message(s) of this offline run are kept in ${engine.outbox.dir}; they reach the site with the next start that has one (or osdeploy-engine --flush-outbox)`);
   } else if (left > 0) engine.log.line(`${left} status message(s) could not be sent yet; they stay in ${engine.outbox.dir} and go with the next start`);
+  await engine.mounts.releaseAll();
+  engine.progress.end(code, WHY[code]);
   return code;
 }
 
@@ -129,10 +150,15 @@ export interface NewRun {
   readonly mediaVariables: Readonly<Record<string, string>>;
   /** Content already read (from standalone media); else the policy's content section. */
   readonly content?: ContentPolicy;
+  /** The name the site knows the computer by (_SMSTSMachineName: the deployed OS's host name without OSDComputerName). */
+  readonly computerName?: string;
 }
 
 export async function startRun(engine: Engine, run: NewRun): Promise<RunResult> {
-  const vars = Variables.merged(run.mediaVariables, run.siteVariables, { ...run.policy.builtIns, _SMSTSClientGUID: run.computerId ?? '' });
+  const machine: Record<string, string> = run.computerName ? { _SMSTSMachineName: run.computerName } : {};
+  // In a boot image the engine knows the firmware first hand (--uefi); Format steps' conditions test it.
+  if (run.source !== 'fullOs') machine._SMSTSBootUEFI = String(engine.opts.uefi);
+  const vars = Variables.merged(run.mediaVariables, run.siteVariables, { ...run.policy.builtIns, ...machine, _SMSTSClientGUID: run.computerId ?? '' });
   const state: RunState = {
     version: 1,
     runId: randomUUID(),

@@ -50,6 +50,8 @@ export interface EngineOptions {
   readonly name: string | null;
   /** A fixed start for the engine's clock (tests); the clock still advances from there. */
   readonly clockStart: number | null;
+  /** `--progress-fd N` / OSDEPLOY_PROGRESS_FD: JSON progress lines for a controller (progress.ts). */
+  readonly progressFd: number | null;
 }
 
 export const USAGE = `usage: osdeploy-engine --root DIR [--site URL] [--token TOKEN] [options]
@@ -74,7 +76,8 @@ export const USAGE = `usage: osdeploy-engine --root DIR [--site URL] [--token TO
   --flush-outbox       send the status messages kept in --state (an offline run's) to the site, exit
   --unattended         the media allows unattended deployment (R-20)
   --pick DEPLOYMENT    the deployment to run when the site offers a list (non-interactive)
-  --disk N=FILE        a disk image file standing for disk N, repeatable
+  --disk N=PATH        disk N: a block device (/dev/vda: partitioned, formatted and made bootable
+                       for real) or a disk image file standing for it; repeatable
   --agent              full-OS mode: poll client policy and run what is due (R-13, R-14)
   --once               agent: poll once, run what is due, exit
   --interval SECONDS   agent: seconds between polls (default 60)
@@ -84,6 +87,7 @@ export const USAGE = `usage: osdeploy-engine --root DIR [--site URL] [--token TO
   --name NAME          the name an unknown machine registers with (else OSDComputerName, else MININT-…)
   --uefi               the machine booted with UEFI (_SMSTSBootUEFI)
   --now TIME           start the engine's clock at TIME, epoch ms or ISO (tests)
+  --progress-fd N      write JSON progress lines to file descriptor N (else OSDEPLOY_PROGRESS_FD)
 exit codes: 0 done (or nothing to run, or the outbox sent), 1 the run failed, 2 usage, 3 restart
             requested, 4 the site could not be reached, 5 a choice is needed (give --pick)`;
 
@@ -131,7 +135,7 @@ const FLAGS = {
   agent: { type: 'boolean' }, once: { type: 'boolean' }, interval: { type: 'string' }, 'utc-offset': { type: 'string' }, disk: { type: 'string', multiple: true },
   'wait-site': { type: 'string' }, 'flush-timeout': { type: 'string' }, unattended: { type: 'boolean' }, uefi: { type: 'boolean' }, name: { type: 'string' },
   now: { type: 'string' }, help: { type: 'boolean', short: 'h' }, media: { type: 'string' }, 'media-password': { type: 'string' },
-  'flush-outbox': { type: 'boolean' },
+  'flush-outbox': { type: 'boolean' }, 'progress-fd': { type: 'string' },
 } as const;
 
 /** The flags as given, or a UsageError for an unknown or malformed one (checked before any media is looked for). */
@@ -162,7 +166,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
   const disks = new Map<number, string>();
   for (const d of values.disk ?? []) {
     const m = /^(\d+)=(.+)$/.exec(d);
-    if (!m) throw new UsageError(`--disk ${d}: give N=FILE`);
+    if (!m) throw new UsageError(`--disk ${d}: give N=PATH (a block device or a disk image file)`);
     disks.set(Number(m[1]), path.resolve(m[2]!));
   }
   let clockStart: number | null = null;
@@ -170,6 +174,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     clockStart = /^\d+$/.test(values.now) ? Number(values.now) : Date.parse(values.now);
     if (!Number.isFinite(clockStart)) throw new UsageError('--now must be epoch milliseconds or an ISO time');
   }
+  const rawFd = values['progress-fd'] ?? (env.OSDEPLOY_PROGRESS_FD || undefined);
+  const progressFd = rawFd === undefined ? null : num(rawFd, '--progress-fd', 0, 1);
   return {
     site: site ?? null,
     token,
@@ -192,5 +198,6 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     uefi: values.uefi === true,
     name: values.name ?? null,
     clockStart,
+    progressFd,
   };
 }

@@ -9,7 +9,7 @@
  * beside them and is made first thing when the outbox next reaches a site (any online start,
  * or `--flush-outbox`), and the computer id the site answers is written into each message.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { SiteRefused, SiteUnreachable, type SiteClient } from './site-client.js';
 import { atomicWrite } from './state.js';
@@ -131,6 +131,20 @@ export class Outbox {
       }
       for (const m of messages) await this.send(site, [m]);
     }
+  }
+
+  /**
+   * Moves what is still waiting (and a pending registration) into another outbox folder: the
+   * deployed OS's, when the run goes on there after a restart. Returns how many messages moved.
+   */
+  moveTo(dir: string): number {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const files = this.pending();
+    for (const f of [...(this.registrationPending() ? [REGISTRATION] : []), ...files]) {
+      copyFileSync(path.join(this.dir, f), path.join(dir, f));
+      rmSync(path.join(this.dir, f), { force: true });
+    }
+    return files.length;
   }
 
   /** Keeps trying until everything is sent or `deadline` passes; returns how many are left. */

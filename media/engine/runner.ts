@@ -29,7 +29,15 @@ export interface RunProgress {
 export const newProgress = (): RunProgress => ({ done: [], entered: [], current: null, failed: false, failure: null });
 
 export type StepOutcome =
-  | { readonly ok: true; readonly exitCode?: number; readonly output?: string; readonly message?: string; readonly restart?: boolean }
+  | {
+      readonly ok: true;
+      readonly exitCode?: number;
+      readonly output?: string;
+      readonly message?: string;
+      readonly restart?: boolean;
+      /** Restart Computer's choice; a restart without one comes back to where the engine runs now. */
+      readonly restartTo?: 'currentOs' | 'bootImage';
+    }
   | { readonly ok: false; readonly exitCode?: number; readonly output?: string; readonly message: string };
 
 export type StepRunner = (step: StepItem) => Promise<StepOutcome>;
@@ -43,6 +51,26 @@ export interface RunnerEvents {
 }
 
 export type RunResult = 'success' | 'failed' | 'restart';
+
+/**
+ * How many steps the rest of the run would run if the variables stayed as they are now: the
+ * runner's own skip rules (disabled, condition, an entered group or the interrupted step always
+ * goes on). An estimate for progress, and the test of "is this restart the last thing it does".
+ */
+export function stepsAhead(items: readonly Item[], lookup: VariableLookup, progress: RunProgress): number {
+  const done = new Set(progress.done);
+  const entered = new Set(progress.entered);
+  const count = (list: readonly Item[]): number => {
+    let n = 0;
+    for (const item of list) {
+      if (done.has(item.id)) continue;
+      const goesOn = item.id === progress.current || entered.has(item.id) || (item.enabled && (!item.condition || evaluateCondition(item.condition, lookup)));
+      if (goesOn) n += item.kind === 'group' ? count(item.children) : 1;
+    }
+    return n;
+  };
+  return count(items);
+}
 type Flow = 'ok' | 'failed' | 'restart';
 
 export async function runItems(

@@ -11,13 +11,18 @@ import { walk } from '../../policy/task-sequences/tree.js';
 import type { Item, StepItem } from '../../policy/task-sequences/model.js';
 import type { ContentFetcher } from './content/fetcher.js';
 import type { ContentPolicy } from './content/policy.js';
+import { handOff } from './handoff.js';
 import type { EngineLog } from './log.js';
+import { Mounts } from './mounts.js';
 import type { Outbox } from './outbox.js';
-import { runItems, type RunResult, type StepOutcome, type StepRunner } from './runner.js';
+import { lastLines, ProgressReporter } from './progress.js';
+import { runItems, stepsAhead, type RunnerEvents, type RunResult, type StepOutcome, type StepRunner } from './runner.js';
 import type { RunState, StateStore, Vault } from './state.js';
 import { executeStep } from './steps/index.js';
 import { Tail } from './steps/process.js';
+import { remountTarget } from './steps/target-mount.js';
 import type { StepEnv } from './steps/types.js';
+import { newDiskBook, volumeKey } from './steps/volumes.js';
 import { Variables } from './variables.js';
 
 export interface SessionDeps {
@@ -31,6 +36,19 @@ export interface SessionDeps {
   readonly fetcherFor: (content: ContentPolicy | null) => ContentFetcher | null;
   /** Tests replace the real steps with a fake executor. */
   readonly execute?: (step: StepItem, env: StepEnv) => Promise<StepOutcome>;
+  /** What the engine mounts on the target (the engine releases them before it exits). */
+  readonly mounts?: Mounts;
+  readonly uefi?: boolean;
+  readonly arch?: string;
+  /** Progress lines for the boot environment's controller (progress.ts). */
+  readonly progress?: ProgressReporter;
+  /**
+   * Running in a boot image (not the full-OS agent): a Restart Computer into the current OS then
+   * means the deployed OS, and the run either ends here or moves onto the target (handoff.ts).
+   */
+  readonly bootImage?: boolean;
+  /** Sends the outbox for up to the flush time-out; returns how many messages are left. */
+  readonly drain?: () => Promise<number>;
 }
 
 /** Step secrets (passwords…) anywhere in the tree: masked like hidden variables. */
@@ -76,6 +94,8 @@ export async function runSession(deps: SessionDeps, state: RunState, vault: Vaul
   const percent = () => Math.min(100, Math.round(((state.progress.done.length + 1) / total) * 1000) / 10);
   const save = () => deps.store.save(state, { ...vault, variables: vars.entries() });
 
+  state.disk ??= newDiskBook();
+  const progress = deps.progress ?? new ProgressReporter(null, (x) => x);
   const env: StepEnv = {
     vars,
     root: deps.root,
@@ -84,16 +104,22 @@ export async function runSession(deps: SessionDeps, state: RunState, vault: Vaul
     content: vault.content,
     fetcher: deps.fetcherFor(vault.content),
     disks: deps.disks,
+    disk: state.disk,
+    mounts: deps.mounts ?? new Mounts(deps.searchPath, deps.log.line),
+    uefi: deps.uefi ?? false,
+    arch: deps.arch ?? 'x64',
     log: deps.log.line,
     searchPath: deps.searchPath,
   };
   const execute = deps.execute ?? executeStep;
   // The built-ins Configuration Manager keeps about the steps, which conditions often test.
+  let lastOutcome: StepOutcome | undefined;
   const runStep: StepRunner = async (step) => {
     vars.setBuiltIn('_SMSTSCurrentActionName', step.name);
     let outcome: StepOutcome | undefined;
     try {
       outcome = await execute(step, env);
+      lastOutcome = outcome;
       return outcome;
     } finally {
       vars.setBuiltIn('_SMSTSLastActionName', step.name);
@@ -124,42 +150,76 @@ export async function runSession(deps: SessionDeps, state: RunState, vault: Vaul
     }
   }
 
-  const result = await runItems(
-    vault.taskSequence.items,
-    vars.lookup,
-    state.progress,
-    runStep,
-    {
-      stepStarted: async (step, resumed) => {
-        deps.log.line(`step ${step.id} "${step.name}" (${step.type}) started${resumed ? ' again: the engine stopped while it ran' : ''}`);
-        await report('stepStarted', { step: ref(step), ...(resumed ? { resumed: true } : {}) });
-      },
-      stepFinished: async (step, outcome, durationMs, continuedOnError) => {
-        const message = deps.log.clean(outcome.message ?? '').slice(0, 2048);
-        deps.log.line(`step ${step.id} "${step.name}" ${outcome.ok ? 'succeeded' : continuedOnError ? 'failed (continue on error)' : 'failed'}: ${message}`);
-        const common = {
-          step: ref(step),
-          durationMs,
-          percent: percent(),
-          message,
-          ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}),
-          ...(outcome.output ? { outputTail: tailOf(outcome.output, deps.log.clean.bind(deps.log)) } : {}),
-        };
-        await report(outcome.ok ? 'stepSucceeded' : 'stepFailed', { ...common, ...(continuedOnError ? { continuedOnError: true } : {}) });
-      },
-      skipped: async (item, reason) => {
-        deps.log.line(`${item.kind} ${item.id} "${item.name}" skipped: ${reason}`);
-        await report('stepSkipped', { step: ref(item), message: reason, percent: percent() });
-      },
-      checkpoint: async () => save(),
+  // After a restart into the boot image (or a crash) the target goes back where the steps left it.
+  if (deps.bootImage && state.disk.applied.length > 0 && state.progress.done.length > 0) {
+    try {
+      const where = await remountTarget(env);
+      if (where) deps.log.line(`target mounted again: ${where}`);
+    } catch (e) {
+      deps.log.line(`the target could not be mounted again: ${(e as Error).message}`);
+    }
+  }
+
+  const ahead = () => stepsAhead(vault.taskSequence.items, vars.lookup, state.progress);
+  progress.emit({ kind: 'run', deploymentId: state.deploymentId, taskSequenceName: vault.taskSequence.name, steps: (state.stepsRun ?? 0) + ahead() });
+  let index = state.stepsRun ?? 0;
+  let failedStep: string | null = null;
+  const events: RunnerEvents = {
+    stepStarted: async (step, resumed) => {
+      deps.log.line(`step ${step.id} "${step.name}" (${step.type}) started${resumed ? ' again: the engine stopped while it ran' : ''}`);
+      // Saved at the checkpoint after the step: a step run again after a crash gets the same number.
+      state.stepsRun = index = index + 1;
+      progress.emit({ kind: 'step', index, total: index - 1 + ahead(), name: step.name, type: step.type });
+      await report('stepStarted', { step: ref(step), ...(resumed ? { resumed: true } : {}) });
     },
-    deps.now,
-  );
+    stepFinished: async (step, outcome, durationMs, continuedOnError) => {
+      const message = deps.log.clean(outcome.message ?? '').slice(0, 2048);
+      deps.log.line(`step ${step.id} "${step.name}" ${outcome.ok ? 'succeeded' : continuedOnError ? 'failed (continue on error)' : 'failed'}: ${message}`);
+      const common = {
+        step: ref(step),
+        durationMs,
+        percent: percent(),
+        message,
+        ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}),
+        ...(outcome.output ? { outputTail: tailOf(outcome.output, deps.log.clean.bind(deps.log)) } : {}),
+      };
+      if (!outcome.ok && !continuedOnError) failedStep = step.name;
+      progress.emit({ kind: 'stepDone', index, name: step.name, ok: outcome.ok, exitCode: outcome.exitCode ?? null, message, outputTail: lastLines(outcome.output) });
+      progress.emit({ kind: 'percent', percent: common.percent });
+      await report(outcome.ok ? 'stepSucceeded' : 'stepFailed', { ...common, ...(continuedOnError ? { continuedOnError: true } : {}) });
+    },
+    skipped: async (item, reason) => {
+      deps.log.line(`${item.kind} ${item.id} "${item.name}" skipped: ${reason}`);
+      await report('stepSkipped', { step: ref(item), message: reason, percent: percent() });
+    },
+    checkpoint: async () => save(),
+  };
+  let result = await runItems(vault.taskSequence.items, vars.lookup, state.progress, runStep, events, deps.now);
+
+  // Restart Computer into the deployed OS from the boot image (the Linux engine's WinPE), once
+  // this run has put an OS on a real disk; with a plain folder as --root there is no such OS
+  // and the next start of this engine goes on, as after any restart.
+  let restartAfter = false;
+  const deployed = state.disk.applied.some((k) => state.disk!.volumes.some((v) => volumeKey(v) === k && v.device !== null));
+  if (result === 'restart' && deps.bootImage && deployed && lastOutcome?.ok && lastOutcome.restartTo === 'currentOs') {
+    if (ahead() > 0) {
+      await report('progress', { message: 'restarting into the deployed operating system; the run goes on there' });
+      await handOff(deps, state, { ...vault, variables: vars.entries() });
+      progress.outcome = { result: 'restart', failedStep: null, message: 'restarting into the deployed operating system; the run goes on there' };
+      return 'restart';
+    }
+    // The restart is the last thing the run does: it ends here, so the site records its outcome,
+    // and the machine restarts into what it deployed. What is left is only skipped items.
+    deps.log.line('restart into the deployed OS is the last step: the run finishes now');
+    result = await runItems(vault.taskSequence.items, vars.lookup, state.progress, runStep, events, deps.now);
+    restartAfter = true;
+  }
 
   if (result === 'restart') {
     state.status = 'restarting';
     save();
     deps.log.line('restart requested: state saved; the next start continues with the next step');
+    progress.outcome = { result: 'restart', failedStep: null, message: 'restart requested; the next start continues with the next step' };
     return result;
   }
   state.status = 'finished';
@@ -168,5 +228,7 @@ export async function runSession(deps: SessionDeps, state: RunState, vault: Vaul
   deps.log.line(`run ${state.runId} of ${state.deploymentId} finished: ${state.outcome}${state.progress.failure ? ` (${deps.log.clean(state.progress.failure)})` : ''}`);
   deps.store.save(state, null);
   deps.store.archive(state);
-  return result;
+  const said = state.outcome === 'success' ? 'the task sequence succeeded' : `the task sequence failed${state.progress.failure ? `: ${deps.log.clean(state.progress.failure)}` : ''}`;
+  progress.outcome = { result: state.outcome, failedStep, message: restartAfter ? `${said}; restarting into the deployed operating system` : said };
+  return restartAfter ? 'restart' : result;
 }

@@ -13,6 +13,7 @@ import type { Item } from '../../policy/task-sequences/model.js';
 import type { RunSource } from '../../policy/status.js';
 import type { ContentPolicy } from './content/policy.js';
 import type { RunProgress } from './runner.js';
+import type { DiskBook } from './steps/volumes.js';
 import type { VariableEntry } from './variables.js';
 
 export interface Vault {
@@ -33,6 +34,10 @@ export interface RunState {
   outcome: 'success' | 'failed' | null;
   readonly startedAt: number;
   progress: RunProgress;
+  /** Volumes Format and Partition Disk made in this run, and which an Apply step used (volumes.ts). */
+  disk?: DiskBook;
+  /** Steps started so far (a step run again after a crash counts once): the progress index. */
+  stepsRun?: number;
 }
 
 interface StoredState extends RunState {
@@ -91,6 +96,11 @@ export class StateStore {
     readonly dir: string,
     private readonly token: string,
   ) {}
+
+  /** A store in another folder sealed with the same token: the deployed OS's, for a run that goes on there. */
+  at(dir: string): StateStore {
+    return new StateStore(dir, this.token);
+  }
 
   get file(): string {
     return path.join(this.dir, FILE);

@@ -264,9 +264,10 @@ const disks: readonly StepTypeDef[] = [
       strList('partitions', 'Volumes', {
         description:
           'One partition per entry, `key=value` pairs separated by `;`: name (label), type ' +
-          '(primary|efi|msr|recovery|extended|logical), size (`500MB`, `20GB` or `100%` of the remaining ' +
-          'space), fs (ntfs|fat32|none), quickFormat (true|false), boot (true|false), variable (task ' +
-          'sequence variable to receive the drive letter). Example: `name=Windows;type=primary;size=100%;fs=ntfs;variable=OSDisk`.',
+          '(primary|efi|msr|recovery|biosboot|extended|logical; biosboot: GPT only, where GRUB lives when BIOS ' +
+          'firmware starts a GPT disk), size (`500MB`, `20GB` or `100%` of the remaining ' +
+          'space), fs (ntfs|fat32|ext4|none), quickFormat (true|false), boot (true|false), variable (task ' +
+          'sequence variable to receive the drive letter; on the Linux engine the partition device). Example: `name=Windows;type=primary;size=100%;fs=ntfs;variable=OSDisk`.',
       }),
     ],
   },

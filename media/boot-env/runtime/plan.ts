@@ -125,8 +125,9 @@ export class ProgressView {
         return `osdeploy: step ${this.step.index} of ${this.step.total}: ${this.step.name} ${pct}%`;
       }
       case 'stepDone':
-        if (!p.ok) this.failed = { step: p.name, message: p.message ?? '', output: p.outputTail ?? '', ...(p.exitCode === undefined ? {} : { exitCode: p.exitCode }) };
-        return `osdeploy: step ${p.index}${this.step ? ` of ${this.step.total}` : ''}: ${p.name} ${p.ok ? 'done' : `FAILED${p.exitCode !== undefined ? ` (exit ${p.exitCode})` : ''}: ${p.message ?? ''}`}`;
+        this.shownPercent = 101;
+        if (!p.ok) this.failed = { step: p.name, message: p.message ?? '', output: p.outputTail ?? '', ...(typeof p.exitCode === 'number' ? { exitCode: p.exitCode } : {}) };
+        return `osdeploy: step ${p.index}${this.step ? ` of ${this.step.total}` : ''}: ${p.name} ${p.ok ? 'done' : `FAILED${typeof p.exitCode === 'number' ? ` (exit ${p.exitCode})` : ''}: ${p.message ?? ''}`}`;
       case 'end':
         this.result = p.result;
         return `osdeploy: task sequence ${p.result === 'success' ? 'finished successfully' : p.result === 'restart' ? 'asks for a restart' : p.result === 'nothing' ? 'not run: nothing to run for this machine' : `failed${p.failedStep ? ` at "${p.failedStep}"` : ''}`}`;
@@ -165,7 +166,7 @@ export function afterEngine(code: number | null, args: BootArgs): Action {
 export function failureScreen(action: Action, failed: ProgressView['failed'], logFile: string, timeout: number): string[] {
   const lines = ['', '================ osdeploy: the deployment stopped ================', `why: ${action.why}`];
   if (failed) {
-    lines.push(`failed step: ${failed.step}${failed.exitCode !== undefined ? ` (exit code ${failed.exitCode})` : ''}`, `message: ${failed.message}`);
+    lines.push(`failed step: ${failed.step}${typeof failed.exitCode === 'number' ? ` (exit code ${failed.exitCode})` : ''}`, `message: ${failed.message}`);
     const tail = failed.output.split('\n').filter((l) => l.trim()).slice(-15);
     if (tail.length) lines.push('output (last lines):', ...tail.map((l) => `  | ${l}`));
   }

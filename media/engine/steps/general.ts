@@ -43,7 +43,7 @@ export const setDynamicVariables: StepHandler = async (step, env) => {
 /** Saved as done, then the engine exits with its restart code; the next start goes on after this step. */
 export const restartComputer: StepHandler = async (step, env) => {
   const to = text(step, env, 'restartTo') ?? 'currentOs';
-  return ok(`restart requested (continue in ${to === 'bootImage' ? 'the boot image' : 'the current operating system'})`, { restart: true });
+  return { ...ok(`restart requested (continue in ${to === 'bootImage' ? 'the boot image' : 'the current operating system'})`, { restart: true }), restartTo: to === 'bootImage' ? 'bootImage' : 'currentOs' };
 };
 
 export const joinDomainOrWorkgroup: StepHandler = async (step, env) => {

@@ -8,8 +8,10 @@ import path from 'node:path';
 import type { StepItem } from '../../../policy/task-sequences/model.js';
 import type { ContentFetcher } from '../content/fetcher.js';
 import type { ContentPolicy } from '../content/policy.js';
+import type { Mounts } from '../mounts.js';
 import type { StepOutcome } from '../runner.js';
 import type { Variables } from '../variables.js';
+import type { DiskBook } from './volumes.js';
 
 export interface StepEnv {
   readonly vars: Variables;
@@ -21,8 +23,16 @@ export interface StepEnv {
   readonly cacheDir: string;
   readonly content: ContentPolicy | null;
   readonly fetcher: ContentFetcher | null;
-  /** Disk number → disk image file, for Format and Partition Disk (`--disk N=FILE`). */
+  /** Disk number → block device or disk image file, for Format and Partition Disk (`--disk N=PATH`). */
   readonly disks: ReadonlyMap<number, string>;
+  /** The volumes formatted in this run; saved with the run's state. */
+  readonly disk: DiskBook;
+  /** What the engine mounted on the target; released before it exits. */
+  readonly mounts: Mounts;
+  /** The machine booted with UEFI (`--uefi`): which boot loader Apply Operating System Image installs. */
+  readonly uefi: boolean;
+  /** x64, x86 or arm64. */
+  readonly arch: string;
   /** Lines for the engine log; the caller masks secrets. */
   readonly log: (line: string) => void;
   /** Where to look for programs (pwsh, sfdisk…); PATH by default. */

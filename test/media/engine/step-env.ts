@@ -8,7 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ContentFetcher } from '../../../media/engine/content/fetcher.js';
 import type { ContentItem, ContentPolicy } from '../../../media/engine/content/policy.js';
+import { Mounts } from '../../../media/engine/mounts.js';
 import type { StepEnv } from '../../../media/engine/steps/types.js';
+import { newDiskBook } from '../../../media/engine/steps/volumes.js';
 import { Variables } from '../../../media/engine/variables.js';
 
 export interface Teardowns {
@@ -92,6 +94,10 @@ export function stepEnv(t: Teardowns, over: Partial<StepEnv> & { fake?: FakeCont
     content: fake?.policy ?? null,
     fetcher: fake ?? null,
     disks: new Map(),
+    disk: newDiskBook(),
+    mounts: new Mounts(over.searchPath ?? process.env.PATH ?? '/usr/bin:/bin', (l) => lines.push(l)),
+    uefi: false,
+    arch: 'x64',
     log: (l) => lines.push(l),
     searchPath: process.env.PATH ?? '/usr/bin:/bin',
     lines,
