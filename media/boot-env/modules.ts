@@ -87,6 +87,8 @@ export function selectModules(modDir: string, names: readonly string[]): ModuleS
   for (const n of names) want(n, true);
   // Soft dependencies name aliases ("crypto-crc32c"): take every module that provides one.
   const soft = new Set([...chosen.values()].flatMap((m) => m.softPre));
+  // A soft dependency is a module name (r8169 wants its PHY driver, realtek) or an alias.
+  for (const name of soft) if (index.has(norm(name))) want(name, false);
   if (soft.size) {
     for (const [n, rel] of index) {
       if (chosen.has(n)) continue;

@@ -182,7 +182,8 @@ async function main(): Promise<number> {
   const tail = read(ENGINE_LOG).split('\n').slice(-10);
   if (!view.failed && tail.length) for (const l of ['engine log (last lines):', ...tail.map((x) => `  | ${x}`)]) say(l);
   if (action.kind === 'shell') return CONTROLLER_EXIT.shell;
-  if (args.failTimeout > 0 && (await enterPressed(args.failTimeout))) return CONTROLLER_EXIT.shell;
+  // 0: no timer, the failure screen waits for a technician.
+  if (args.failTimeout === 0 || (await enterPressed(args.failTimeout))) return CONTROLLER_EXIT.shell;
   return action.kind === 'reboot' ? CONTROLLER_EXIT.reboot : CONTROLLER_EXIT.poweroff;
 }
 

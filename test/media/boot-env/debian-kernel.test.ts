@@ -94,7 +94,7 @@ t.test('R-37 soft pre-dependencies of real modules: ext4 brings crc32c providers
 });
 
 t.test(
-  'R-37 soft pre-dependencies naming a module rather than an alias: r8169 "softdep=pre: realtek" brings realtek.ko (todo: a known bug)',
+  'R-37 soft pre-dependencies naming a module rather than an alias: r8169 "softdep=pre: realtek" brings realtek.ko',
   { skip: noKernel || (moduleIndex(k!.modDir).has('r8169') ? false : 'no r8169 module in this tree') },
   async (t) => {
     const r8169 = readModinfo(readFileSync(path.join(k!.modDir, moduleIndex(k!.modDir).get('r8169')!)));
@@ -104,7 +104,6 @@ t.test(
     t.ok(r8169ko.includes('maybe realtek.ko needs to be added to initramfs'), "r8169's own probe error says what happens without it");
     const sel = selectModules(k!.modDir, ['r8169']);
     t.ok(sel.modules.some((m) => m.name === 'realtek'), 'realtek.ko is selected', {
-      todo: 'BUG: selectModules resolves softdep names only as aliases, so realtek (without it r8169 fails to probe many Realtek NICs) is left out of the image',
     });
   },
 );
