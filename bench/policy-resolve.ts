@@ -494,7 +494,7 @@ function plainDeploymentMatches(d: Deployment): boolean {
     id: d.id, taskSequenceId: d.taskSequenceId, collectionId: d.collectionId, comments: d.comments, purpose: d.purpose,
     availability: d.availability, sendWakeUpPackets: d.sendWakeUpPackets, allowMeteredDownload: d.allowMeteredDownload,
     availableFrom: d.availableFrom, expiresAt: d.expiresAt, assignments: d.assignments, rerun: d.rerun,
-    userExperience: d.userExperience, alerts: d.alerts, content: d.content, createdAt: d.createdAt, highRisk: d.highRisk,
+    userExperience: d.userExperience, alerts: d.alerts, content: d.content, allowTechnicianMedia: d.allowTechnicianMedia, createdAt: d.createdAt, highRisk: d.highRisk,
   };
   return isDeepStrictEqual(Object.keys(plain).sort(), Object.keys(d).sort()) && isDeepStrictEqual(plain, d);
 }

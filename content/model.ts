@@ -4,6 +4,7 @@
  * "unchanged re-import" and "point already holds this version" (R-07) are one comparison.
  */
 import { createHash } from 'node:crypto';
+import { bootFilesProblem } from '../policy/boot-file-paths.js';
 import type { Architecture, BootImageFiles, ContentInfo, ContentKind } from '../policy/content-refs.js';
 import { ContentError } from './errors.js';
 import { comparePaths } from './paths.js';
@@ -121,6 +122,10 @@ export function validateContent(o: NewContent): void {
       if (!ARCHES.includes(o.architecture)) bad(`unknown architecture ${String(o.architecture)}`);
       if (o.os !== 'winpe' && o.os !== 'linux') bad(`os must be winpe or linux, got ${String(o.os)}`);
       if (o.boot && o.os !== o.boot.os) bad(`os ${o.os} disagrees with its boot files (${o.boot.os})`);
+      if (o.boot) {
+        const problem = bootFilesProblem(o.boot);
+        if (problem) bad(`boot.${problem.field} ${problem.reason}`);
+      }
       break;
     case 'osImage':
       if (!ARCHES.includes(o.architecture)) bad(`unknown architecture ${String(o.architecture)}`);

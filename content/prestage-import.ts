@@ -31,6 +31,8 @@ export interface PrestageImportResult {
   readonly bytes: number;
   /** Dependencies named in the file that neither the file nor the point holds. */
   readonly missingDependencies: readonly string[];
+  /** What the import did not take from the file, e.g. the source folders it names. */
+  readonly warnings: readonly string[];
 }
 
 /** Reads and checks the whole archive into `store`; on any failure removes what it added and throws. */
@@ -102,7 +104,17 @@ export async function importPrestaged(library: ContentLibrary, input: Readable):
     stored: stored.length,
     bytes: meta.blobs.reduce((n, b) => n + b.size, 0),
     missingDependencies: [...missing].sort(),
+    warnings: ignoredSourceWarnings(meta),
   };
+}
+
+/** installVersion never takes a record's source folder from the file (transfer.ts mergeVersion): say so. */
+function ignoredSourceWarnings(meta: PrestageMetadata): string[] {
+  const named = meta.content.filter((c) => typeof c.object.sourcePath === 'string' && c.object.sourcePath !== '');
+  if (named.length === 0) return [];
+  const shown = named.slice(0, 5).map((c) => `${c.object.id} ${JSON.stringify(c.object.sourcePath.slice(0, 200))}`);
+  const more = named.length > 5 ? ` and ${named.length - 5} more` : '';
+  return [`source folders named in the file are ignored (${shown.join(', ')}${more}): a prestaged import never reads a folder of this host that a file names`];
 }
 
 async function readEntry(entry: Readable): Promise<Buffer> {

@@ -115,12 +115,17 @@ export function checkVersionRecord(version: ContentVersion, where: string): void
   if (total !== version.totalSize) bad(`totalSize of version ${version.version} does not add up`);
 }
 
-/** The point's record after installing `version`: the incoming metadata, its versions plus this one. */
+/**
+ * The point's record after installing `version`: the incoming metadata, its versions plus this
+ * one. The source folder stays this point's own (none for a new record): the incoming one names
+ * a folder on another host — or whatever a prestaged file says — and a later import without a
+ * folder must never read it here.
+ */
 export function mergeVersion(existing: ContentObject | undefined, incoming: ContentObject, version: ContentVersion): ContentObject {
   const others = (existing?.versions ?? []).filter((v) => v.version !== version.version);
   const versions = [...others, version].sort((a, b) => a.version - b.version);
   const { withoutSource: _w, ...rest } = incoming;
-  return { ...rest, versions } as ContentObject;
+  return { ...rest, sourcePath: existing?.sourcePath ?? '', versions } as ContentObject;
 }
 
 /**

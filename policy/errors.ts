@@ -6,7 +6,8 @@ export type PolicyErrorCode =
   | 'invalid' // the input breaks a shape or value rule (maps to 400)
   | 'not-found' // an id that does not exist (404)
   | 'conflict' // a duplicate or an operation the current state forbids (409)
-  | 'refused'; // a domain rule refuses it (422), e.g.
+  | 'refused' // a domain rule refuses it (422), e.g.
+  | 'forbidden'; // the caller may not do this to that object (403), e.g. a token bound to another machine
 
 export class PolicyError extends Error {
   readonly code: PolicyErrorCode;
@@ -32,3 +33,5 @@ export const conflict = (message: string, field?: string, rule?: string): Policy
   new PolicyError('conflict', message, { field, rule });
 export const refused = (message: string, rule: string, field?: string): PolicyError =>
   new PolicyError('refused', message, { rule, field });
+export const forbidden = (message: string, field?: string): PolicyError =>
+  new PolicyError('forbidden', message, { field });

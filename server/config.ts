@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { KEY_FORMS, parseKeyText, SecretKey } from './store/secrets/key.js';
 
 export interface Config {
   readonly dataDir: string;
@@ -25,6 +26,10 @@ export interface Config {
   readonly tftpEngine: 'auto' | 'native' | 'js';
   /** The IPv4 address put in PXE replies (next-server, URLs); auto-detected when unset. */
   readonly advertiseAddress: string | null;
+  /** The key that encrypts secrets at rest, from OSDEPLOY_SECRET_KEY only (docs/security.md). */
+  readonly secretKey: SecretKey | null;
+  /** A key file kept apart from the data directory; default DATA_DIR/secret.key, made on first start. */
+  readonly secretKeyFile: string | null;
 }
 
 export class ConfigError extends Error {
@@ -38,7 +43,8 @@ type Key = keyof Config;
 
 interface KeySpec {
   readonly env: string;
-  readonly flag: string;
+  /** null: only from the environment (a secret on a command line or in a config file is readable by others). */
+  readonly flag: string | null;
   readonly parse: (raw: unknown, where: string) => unknown;
 }
 
@@ -113,6 +119,17 @@ export const CONFIG_KEYS: Readonly<Record<Key, KeySpec>> = {
     },
   },
   advertiseAddress: { env: 'OSDEPLOY_ADVERTISE_ADDRESS', flag: 'advertise-address', parse: ipv4 },
+  secretKey: {
+    env: 'OSDEPLOY_SECRET_KEY',
+    flag: null,
+    parse: (r, w) => {
+      // Never echo the value: it is the key.
+      const key = typeof r === 'string' ? parseKeyText(r) : null;
+      if (!key) throw new ConfigError(`${w} must be ${KEY_FORMS}`);
+      return new SecretKey(key);
+    },
+  },
+  secretKeyFile: { env: 'OSDEPLOY_SECRET_KEY_FILE', flag: 'secret-key-file', parse: (r, w) => path.resolve(text(r, w)) },
 };
 
 export const DEFAULTS: Config = {
@@ -129,6 +146,8 @@ export const DEFAULTS: Config = {
   tftpPort: 69,
   tftpEngine: 'auto',
   advertiseAddress: null,
+  secretKey: null,
+  secretKeyFile: null,
 };
 
 /** Variables this program reads that are not config keys (so they are not "unknown"). */
@@ -159,6 +178,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`config file ${file} must hold a JSON object`);
     for (const [k, v] of Object.entries(parsed)) {
       if (!keys.includes(k as Key)) throw new ConfigError(`config file ${file}: unknown key "${k}"; known keys: ${keys.join(', ')}`);
+      if (CONFIG_KEYS[k as Key].flag === null) throw new ConfigError(`config file ${file}: ${k} can only be given by ${CONFIG_KEYS[k as Key].env} (or keep it in a file named by secretKeyFile)`);
       merged[k] = CONFIG_KEYS[k as Key].parse(v, `config file ${file}: ${k}`);
     }
   }
@@ -171,13 +191,14 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     const raw = env[CONFIG_KEYS[k].env];
     if (raw !== undefined && raw !== '') merged[k] = CONFIG_KEYS[k].parse(raw, CONFIG_KEYS[k].env);
   }
-  const knownFlags = new Set(keys.map((k) => CONFIG_KEYS[k].flag));
+  const knownFlags = new Set(keys.map((k) => CONFIG_KEYS[k].flag).filter((f) => f !== null));
   for (const [flag, raw] of Object.entries(flags)) {
     if (raw === undefined) continue;
     if (!knownFlags.has(flag)) throw new ConfigError(`unknown option --${flag}`);
     const key = keys.find((k) => CONFIG_KEYS[k].flag === flag)!;
     merged[key] = CONFIG_KEYS[key].parse(raw, `--${flag}`);
   }
+  if (merged.secretKey && merged.secretKeyFile) throw new ConfigError('give the secret key one way: OSDEPLOY_SECRET_KEY or OSDEPLOY_SECRET_KEY_FILE (--secret-key-file), not both');
   return Object.freeze(merged as unknown as Config);
 }
 

@@ -14,11 +14,13 @@ import { ensureBuiltInComputers } from './site/computers.js';
 import { SnapshotCache, type SiteContext } from './site/context.js';
 import { ensureAdminToken } from './site/tokens.js';
 import { bootFileRoot, DEBIAN_IPXE_DIR, importDefaultBootFiles } from './site/boot-files.js';
-import { detectAdvertiseAddress, startPxeRole, startTftpRole, type RoleStatus } from './network-roles.js';
+import { advertiseAddressOf, startPxeRole, startTftpRole, type RoleStatus } from './network-roles.js';
 import { policyDecider } from './pxe/decide.js';
 import { RootedFileSource } from './tftp/file-source.js';
 import { ContentBootSource } from './site/content-boot-source.js';
-import { openDatabase, type Db } from './store/db.js';
+import type { Db } from './store/db.js';
+import { openSiteDatabase } from './store/secrets/open.js';
+import { protectDataDirs } from './site/private-files.js';
 import { FsContentStore } from '../content/fs-store.js';
 import { SqliteLibraryRecords } from './store/library-records.js';
 import { ensureLocalPoint } from './site/points.js';
@@ -37,8 +39,10 @@ export function openSite(config: Config, log: Logger, now: () => number = Date.n
   // The data directory holds secrets (token hashes, step passwords, hidden variables): owner only.
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const dbFile = path.join(config.dataDir, 'site.db');
-  const db = openDatabase(dbFile);
+  // Secrets inside are encrypted with a key kept apart from it (docs/security.md, "Secrets at rest").
+  const db = openSiteDatabase(dbFile, { dataDir: config.dataDir, secretKey: config.secretKey, secretKeyFile: config.secretKeyFile, log });
   for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+  protectDataDirs(config.dataDir);
   let store: FsContentStore;
   try {
     store = new FsContentStore(contentStoreRoot(config.dataDir));
@@ -63,7 +67,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
   if (imported.length) log.info({ files: imported.map((f) => f.name) }, `boot files imported from ${DEBIAN_IPXE_DIR} into ${bootFileRoot(config.dataDir)}`);
   // TFTP and /boot/… read boot files from the boot-file store and content from the content store.
   const bootFiles = new ContentBootSource(ctx, new RootedFileSource([bootFileRoot(config.dataDir)]));
-  const advertise = config.advertiseAddress ?? detectAdvertiseAddress();
+  const advertise = advertiseAddressOf(config);
 
   let url = '';
   const roles: RoleStatus[] = [];

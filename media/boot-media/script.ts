@@ -15,9 +15,8 @@ export interface ScriptTarget {
   readonly architecture: string;
   readonly mediaForm: 'cd' | 'usb' | 'hardDisk';
   /**
-   * plain: the site's /boot.ipxe with SMSTSPreferredAdvertID and "allow unattended" in the URL.
-   * sealed (password-protected media): the variables are not on the media in the clear, so the
-   * loader names only the media and the site looks up its variables and expiry.
+   * plain and sealed (password-protected media) alike: the loader names only the media and the
+   * site looks up its variables (SMSTSPreferredAdvertID, allow unattended) and expiry.
    */
   readonly route: { readonly kind: 'plain'; readonly preferred: string | null; readonly unattended: boolean } | { readonly kind: 'sealed' };
 }
@@ -36,9 +35,10 @@ export function chainUrl(t: ScriptTarget, uefi: boolean): string {
   const site = checked(t.siteUrl.replace(/\/+$/, ''), 'site address', SITE_URL);
   // netX is the interface `dhcp` configured; a placeholder UUID is cleared before (see below).
   const identity = `mac=\${netX/mac}&uuid=\${osd-uuid}&arch=${checked(t.architecture, 'architecture', TOKEN)}&mediaForm=${t.mediaForm}${uefi ? '&uefi=true' : ''}`;
-  if (t.route.kind === 'sealed') return `${site}/api/v1/media/${checked(t.mediaId, 'media id', TOKEN)}/boot.ipxe?${identity}`;
-  const preferred = t.route.preferred ? `&preferred=${checked(t.route.preferred, 'SMSTSPreferredAdvertID', TOKEN)}` : '';
-  return `${site}/boot.ipxe?${identity}&source=media${preferred}&unattended=${t.route.unattended}`;
+  // Every medium names itself and the site answers from its record (R-20, R-25): nothing in a
+  // URL anyone can type widens a boot (a preferred deployment, unattended).
+  if (t.route.kind === 'plain' && t.route.preferred) checked(t.route.preferred, 'SMSTSPreferredAdvertID', TOKEN);
+  return `${site}/api/v1/media/${checked(t.mediaId, 'media id', TOKEN)}/boot.ipxe?${identity}`;
 }
 
 export function mediaScript(t: ScriptTarget, uefi: boolean): string {

@@ -62,6 +62,8 @@ export async function agentMode(engine: Engine): Promise<number> {
     const reg = await waitForSite(engine, 'registration', () =>
       engine.site.register({ macAddresses: facts.macAddresses, smbiosUuid: facts.smbiosUuid, architecture: facts.architecture, ...(o.name ? { name: o.name } : {}) }),
     );
+    // An enrollment token gets this machine's own token back: its policy and status from then on.
+    engine.site.useToken(reg.bootToken);
     const computerId = reg.computer.id;
     engine.log.line(`agent for computer ${computerId} (${reg.computer.name}), local clock UTC${o.utcOffsetMinutes >= 0 ? '+' : ''}${o.utcOffsetMinutes} min`);
     for (;;) {

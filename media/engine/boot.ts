@@ -47,6 +47,8 @@ export async function choose(engine: Engine, offers: readonly OfferView[]): Prom
 async function policyToRun(engine: Engine, facts: MachineFacts): Promise<Extract<BootPolicyAnswer, { kind: 'run' }> | number> {
   const o = engine.opts;
   const answer = await waitForSite(engine, 'boot policy', () => engine.site.bootPolicy(bootQuery(engine, facts, mediaPreferred(engine), o.media.allowUnattended)));
+  if (answer.kind !== 'nothing') engine.site.useToken(answer.bootToken);
+  if (answer.kind === 'run' && answer.secretsWithheld) engine.log.line(`${answer.secretsWithheld.reason} (${answer.secretsWithheld.secrets.join(', ')})`);
   if (answer.kind === 'nothing') {
     engine.log.line(`nothing to run: ${answer.reason}`);
     return EXIT.done;
@@ -64,6 +66,8 @@ async function policyToRun(engine: Engine, facts: MachineFacts): Promise<Extract
   // The chosen deployment's full policy: naming it is what a preferred deployment does (R-20),
   // and the technician's choice is the interaction that makes it unattended from here on.
   const chosen = await engine.site.bootPolicy(bootQuery(engine, facts, pick, true));
+  if (chosen.kind !== 'nothing') engine.site.useToken(chosen.bootToken);
+  if (chosen.kind === 'run' && chosen.secretsWithheld) engine.log.line(`${chosen.secretsWithheld.reason} (${chosen.secretsWithheld.secrets.join(', ')})`);
   if (chosen.kind !== 'run' || chosen.deploymentId !== pick) {
     engine.log.line(`the site did not give the policy of ${pick}: ${chosen.kind === 'nothing' ? chosen.reason : chosen.kind}`);
     return EXIT.failed;
@@ -91,6 +95,7 @@ export async function bootMode(engine: Engine): Promise<number> {
       const reg = await waitForSite(engine, 'registration', () =>
         engine.site.register({ macAddresses: facts.macAddresses, smbiosUuid: facts.smbiosUuid, architecture: facts.architecture, ...(name ? { name } : {}) }),
       );
+      engine.site.useToken(reg.bootToken);
       computerId = reg.computer.id;
       computerName = reg.computer.name;
       engine.log.line(`registered as computer ${computerId} (${reg.computer.name})${reg.created ? '' : ', an existing record'}`);

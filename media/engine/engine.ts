@@ -6,6 +6,7 @@
  * from the media: nothing it does touches the network.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { RunSource } from '../../policy/status.js';
 import { HttpContentFetcher } from './content/fetcher.js';
@@ -44,6 +45,8 @@ export function createEngine(opts: EngineOptions, overrides: Partial<Pick<Sessio
   const now = opts.clockStart === null ? Date.now : () => opts.clockStart! + (Date.now() - base);
   const log = new EngineLog(path.join(opts.stateDir, 'engine.log'), now);
   const site = new SiteClient(opts.site, opts.token);
+  mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+  site.keepTokenIn(path.join(opts.stateDir, 'boot-token'));
   const store = new StateStore(opts.stateDir, opts.token);
   // Offline: the outbox only keeps; a later start with a site sends (and registers the machine).
   const outbox = new Outbox(path.join(opts.stateDir, 'outbox'), runsOffline(opts) ? null : site, log.line, now);
@@ -69,7 +72,7 @@ export function createEngine(opts: EngineOptions, overrides: Partial<Pick<Sessio
     fetcherFor: (content) => {
       if (!content) return null;
       if (content.onMedia) return new MediaContentFetcher(opts.media.standalone ?? null, log.line);
-      return new HttpContentFetcher(opts.token, (id, version) => site.contentManifest(id, version), log.line);
+      return new HttpContentFetcher(site.currentToken, (id, version) => site.contentManifest(id, version), log.line);
     },
     ...overrides,
   };

@@ -6,6 +6,10 @@
  */
 import type { Item } from '../../policy/task-sequences/model.js';
 
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+
+const BOOT_TOKEN = /^osdb_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
 export class SiteUnreachable extends Error {}
 
 export class SiteRefused extends Error {
@@ -47,9 +51,22 @@ export interface IdentityView {
   readonly known: boolean;
 }
 
+/** The per-boot token a boot-policy or registration answer carries for a client (server/site/boot-tokens.ts). */
+export interface BootTokenField {
+  readonly bootToken?: string;
+}
+
 export type BootPolicyAnswer =
-  | ({ readonly kind: 'run'; readonly why: string; readonly identity: IdentityView; readonly variables: readonly PolicyVariable[] } & RunPolicy)
-  | { readonly kind: 'offer'; readonly identity: IdentityView; readonly offers: readonly OfferView[]; readonly note: string | null }
+  | ({
+      readonly kind: 'run';
+      readonly why: string;
+      readonly identity: IdentityView;
+      readonly variables: readonly PolicyVariable[];
+      /** Secrets the site kept back because the boot did not prove itself (no PXE password, unprotected media). */
+      readonly secretsWithheld?: { readonly secrets: readonly string[]; readonly reason: string };
+    } & RunPolicy &
+      BootTokenField)
+  | ({ readonly kind: 'offer'; readonly identity: IdentityView; readonly offers: readonly OfferView[]; readonly note: string | null } & BootTokenField)
   | { readonly kind: 'nothing'; readonly identity: IdentityView | null; readonly reason: string };
 
 export interface ClientPolicyAnswer {
@@ -62,7 +79,7 @@ export interface ClientPolicyAnswer {
   readonly skipped: readonly { readonly deploymentId: string; readonly reason: string }[];
 }
 
-export interface Registration {
+export interface Registration extends BootTokenField {
   readonly created: boolean;
   readonly computer: { readonly id: string; readonly name: string };
 }
@@ -80,10 +97,58 @@ export class SiteClient {
 
   constructor(
     site: string | null,
-    private readonly token: string,
+    private token: string,
     private readonly timeoutMs = 15_000,
   ) {
     this.base = site === null ? null : site.replace(/\/+$/, '');
+    this.startToken = token;
+  }
+
+  /** The token calls go with now: the one the engine started with, then its boot's own. */
+  get currentToken(): string {
+    return this.token;
+  }
+
+  /**
+   * From the answer on, calls go with the per-boot token the site gave this boot: bound to this
+   * machine and what it runs, it is the one the site takes status from.
+   */
+  useToken(token: string | undefined): void {
+    if (!token || !BOOT_TOKEN.test(token) || token === this.token) return;
+    this.token = token;
+    if (this.savedAt) {
+      try {
+        writeFileSync(this.savedAt, `${token}\n`, { mode: 0o600 });
+      } catch {
+        // a read-only state folder: the boot's token lives as long as this process
+      }
+    }
+  }
+
+  private savedAt: string | null = null;
+  private readonly startToken: string;
+
+  /**
+   * Keeps the boot's token in the engine's state folder (0600), so a restarted engine (a crash, a
+   * resumed run, the deployed OS after a handoff) reports with it too, not with the token it
+   * started with (an enrollment or media token reports no status for a machine).
+   */
+  keepTokenIn(file: string): void {
+    this.savedAt = file;
+    try {
+      const saved = readFileSync(file, 'utf8').trim();
+      if (BOOT_TOKEN.test(saved)) this.token = saved;
+    } catch {
+      // none saved yet
+    }
+  }
+
+  /** A saved boot token the site no longer takes (expired, its media revoked): back to the start token. */
+  private dropBootToken(): boolean {
+    if (this.token === this.startToken) return false;
+    this.token = this.startToken;
+    if (this.savedAt) rmSync(this.savedAt, { force: true });
+    return true;
   }
 
   async request<T>(method: string, path: string, opts: { query?: Query; body?: unknown; timeoutMs?: number } = {}): Promise<T> {
@@ -111,6 +176,7 @@ export class SiteClient {
     }
     // A proxy or a restarting site answers 502/503: as good as unreachable, try again later.
     if (res.status === 502 || res.status === 503 || res.status === 504) throw new SiteUnreachable(`the site at ${this.base} is not answering (${res.status})`);
+    if (res.status === 401 && this.dropBootToken()) return this.request<T>(method, path, opts);
     if (!res.ok) throw new SiteRefused(res.status, (body ?? {}) as SiteRefused['body']);
     return body as T;
   }

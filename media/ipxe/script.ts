@@ -20,6 +20,8 @@ export interface ScriptChoice {
 
 export type ScriptInput =
   | { readonly kind: 'boot'; readonly choice: ScriptChoice; readonly why: string }
+  /** R-18: ask for the PXE password and send it back (POST, never in a URL) before anything boots. */
+  | { readonly kind: 'password'; readonly message: string | null; readonly uefi: boolean }
   | { readonly kind: 'menu'; readonly choices: readonly ScriptChoice[]; readonly timeoutSeconds: number }
   | { readonly kind: 'exit'; readonly reason: string };
 
@@ -27,7 +29,16 @@ export interface ScriptContext {
   /** `http://host:port`, validated by the caller. */
   readonly siteUrl: string;
   readonly identity: BootIdentityParams;
+  /** The per-boot token the site minted for this answer (server/site/boot-tokens.ts); the boot image hands it to the engine. */
+  readonly bootToken?: string;
 }
+
+const BOOT_TOKEN = /^osdb_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const tokenOf = (ctx: ScriptContext): string | null => {
+  if (ctx.bootToken === undefined) return null;
+  if (!BOOT_TOKEN.test(ctx.bootToken)) throw new Error('unsafe boot token');
+  return ctx.bootToken;
+};
 
 const SAFE_TEXT = /[^A-Za-z0-9 .,:;_()/'+=@-]/g;
 /** Free text for `echo` and menu items: no `$`, braces, quotes or line breaks can survive. */
@@ -71,6 +82,7 @@ function bootCommands(ctx: ScriptContext, choice: ScriptChoice): string[] {
       ...ctx.identity.macAddresses.map((m) => `osdeploy.mac=${m}`),
       ...(ctx.identity.smbiosUuid ? [`osdeploy.uuid=${ctx.identity.smbiosUuid}`] : []),
       `osdeploy.arch=${ctx.identity.architecture}`,
+      ...(tokenOf(ctx) ? [`osdeploy.token=${tokenOf(ctx)}`] : []),
       // A UEFI kernel started by iPXE finds its initrds only through the EFI stub's `initrd=`
       // argument naming each loaded image (iPXE names an image after its URL's last segment);
       // BIOS kernels ignore it.
@@ -88,7 +100,7 @@ function bootCommands(ctx: ScriptContext, choice: ScriptChoice): string[] {
     `kernel ${base}wimboot`,
     ...(b.bcd ? [`initrd ${base}${safePath(b.bcd)} BCD`] : []),
     ...(b.bootSdi ? [`initrd ${base}${safePath(b.bootSdi)} boot.sdi`] : []),
-    `initrd ${site}/boot/identity.ini?${identity}&deployment=${encodeURIComponent(choice.deploymentId)} osdeploy.ini`,
+    `initrd ${site}/boot/identity.ini?${identity}&deployment=${encodeURIComponent(choice.deploymentId)}${tokenOf(ctx) ? `&token=${tokenOf(ctx)}` : ''} osdeploy.ini`,
     `initrd ${base}${safePath(b.wim)} boot.wim`,
     'boot',
   ];
@@ -101,6 +113,28 @@ export function renderIpxeScript(ctx: ScriptContext, input: ScriptInput): string
     case 'exit':
       // `exit` returns to the firmware, which tries the next boot device.
       lines.push(`echo osdeploy: ${safeText(input.reason)}`, 'echo osdeploy: nothing to run, booting from the next device', 'sleep 3', 'exit');
+      break;
+    case 'password':
+      // iPXE's login form masks the password; `params` sends it as a POST form, so it is in no
+      // URL, log or script. A wrong one comes back here with the site's message.
+      lines.push(
+        ...(input.message ? [`echo osdeploy: ${safeText(input.message)}`] : []),
+        'echo osdeploy: this site asks for its PXE password before anything boots',
+        'set username pxe',
+        'clear password',
+        'login || goto cancel',
+        'params || goto noparams',
+        'param password ${password}',
+        'clear password',
+        `chain --replace --autofree ${ctx.siteUrl}/boot.ipxe?${identityQuery(ctx.identity)}${input.uefi ? '&uefi=true' : ''}##params || goto cancel`,
+        ':noparams',
+        'echo osdeploy: this iPXE build cannot send a form (no params command)',
+        ':cancel',
+        'clear password',
+        'echo osdeploy: no PXE password given, booting from the next device',
+        'sleep 3',
+        'exit',
+      );
       break;
     case 'boot':
       lines.push(`echo osdeploy: starting ${safeText(input.choice.title)} (${safeText(input.choice.deploymentId)}, ${safeText(input.why)})`, ...bootCommands(ctx, input.choice));

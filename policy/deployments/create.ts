@@ -45,7 +45,7 @@ const MAX_CLIENT_OFFSET_MINUTES = 18 * 60;
 
 const TOP_KEYS = new Set([
   'taskSequenceId', 'collectionId', 'comments', 'purpose', 'availability', 'sendWakeUpPackets', 'allowMeteredDownload',
-  'availableFrom', 'expiresAt', 'assignments', 'rerun', 'userExperience', 'alerts', 'content', 'acknowledgeHighRisk',
+  'availableFrom', 'expiresAt', 'assignments', 'rerun', 'userExperience', 'alerts', 'content', 'allowTechnicianMedia', 'acknowledgeHighRisk',
 ]);
 
 export const DEFAULT_USER_EXPERIENCE: UserExperience = {
@@ -151,6 +151,7 @@ export function createDeployment(input: unknown, ctx: DeploymentContext): Deploy
     userExperience: userExperience(o.userExperience),
     alerts: alerts(o.alerts),
     content: contentSettings(o.content),
+    allowTechnicianMedia: bool(o.allowTechnicianMedia, 'allowTechnicianMedia', false),
     createdAt: ctx.now,
     highRisk: null,
   };
@@ -201,6 +202,8 @@ function combinationRefusal(d: Deployment, ctx: DeploymentContext): DeploymentDe
   if (d.sendWakeUpPackets && d.purpose !== 'required') return refuse('R-11', 'wake-up packets can be sent only for Required deployments');
   if (d.allowMeteredDownload && deploysOperatingSystem(ts))
     return refuse('R-11', 'metered-connection download is allowed only for task sequences that deploy no operating system');
+  if (d.allowTechnicianMedia && !isMediaOrPxe(d.availability))
+    return refuse('R-31', 'allowTechnicianMedia applies to media: make the deployment available to media and PXE, or leave it false');
   if (d.content.option === 'downloadAllFirst' && isMediaOrPxe(d.availability))
     return refuse('R-16', '"download all content before starting" is not offered when the deployment is available to media and PXE');
   if (d.content.option === 'runFromDistributionPoint') {

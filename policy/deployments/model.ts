@@ -64,6 +64,12 @@ export interface Deployment {
   readonly userExperience: UserExperience;
   readonly alerts: Alerts;
   readonly content: ContentSettings;
+  /**
+   * R-31: technicians may build standalone and prestaged media of this deployment even when they
+   * carry its step secrets or hidden variables (sealed by the media password). Default false:
+   * only an administrator builds those. Deployments stored before the option read as false.
+   */
+  readonly allowTechnicianMedia: boolean;
   /** Epoch ms. */
   readonly createdAt: number;
   /** Present when the deployment was high-risk. */

@@ -13,6 +13,7 @@ import { registerFolders } from './commands/folders.js';
 import { registerBootImages } from './commands/boot-images.js';
 import { registerMedia } from './commands/media.js';
 import { registerSettings } from './commands/settings.js';
+import { registerSecrets } from './commands/secrets.js';
 import { registerStatus } from './commands/status.js';
 import { registerTaskSequences } from './commands/task-sequences.js';
 import { registerTokens } from './commands/tokens.js';
@@ -32,4 +33,6 @@ export function registerAdminCommands(program: Command): void {
   registerMedia(program);
   registerBootImages(program);
   registerAudit(program);
+  // Acts on a stopped service's data directory, not through the API.
+  registerSecrets(program);
 }

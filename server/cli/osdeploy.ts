@@ -13,11 +13,11 @@ import { registerAdminCommands } from './admin.js';
 export function buildProgram(): Command {
   const program = new Command('osdeploy').description('Operating-system deployment service').exitOverride();
   const serve = program.command('serve').description('run the service (API, content, boot roles) on the embedded site database');
-  for (const spec of Object.values(CONFIG_KEYS)) serve.option(`--${spec.flag} <value>`, `(env ${spec.env})`);
+  for (const spec of Object.values(CONFIG_KEYS)) if (spec.flag) serve.option(`--${spec.flag} <value>`, `(env ${spec.env})`);
   serve.option('--config <file>', 'JSON config file (env OSDEPLOY_CONFIG)');
   serve.action(async (opts: Record<string, string | undefined>) => {
     const flags: Record<string, string | undefined> = {};
-    for (const spec of Object.values(CONFIG_KEYS)) flags[spec.flag] = opts[camel(spec.flag)];
+    for (const spec of Object.values(CONFIG_KEYS)) if (spec.flag) flags[spec.flag] = opts[camel(spec.flag)];
     const config = loadConfig({ env: process.env, flags, ...(opts.config ? { file: opts.config } : {}) });
     const log = createLogger(config.logLevel);
     const service = await startService(config, log);

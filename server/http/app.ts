@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { SiteContext } from '../site/context.js';
 import { DistributionService } from '../site/distribution.js';
+import { secretWarnings } from '../site/secret-warnings.js';
 import { installAuth } from './auth.js';
 import { installErrorHandler } from './errors.js';
 import { registerApiRoutes } from './routes/api/index.js';
@@ -62,7 +63,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
-  app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async () => ({ status: 'ok', site: deps.ctx.siteCode, roles: deps.roles?.() ?? [] }));
+  app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async () => {
+    // Public: how many, not which (an administrator reads them in GET /api/v1/settings).
+    const secrets = secretWarnings(deps.ctx).length;
+    const warnings = secrets ? [`${secrets} deployment(s) give secrets to PXE boots and no PXE password is set (R-18): those secrets are withheld; see GET /api/v1/settings`] : [];
+    return { status: 'ok', site: deps.ctx.siteCode, roles: deps.roles?.() ?? [], ...(warnings.length ? { warnings } : {}) };
+  });
   await bootRoutes(app, deps.ctx, deps.bootFiles, deps.publicUrl);
   await contentRoutes(app, deps.ctx);
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());

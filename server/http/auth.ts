@@ -1,6 +1,9 @@
 /**
  * Bearer-token authentication for every /api/v1 route (R-31). A route names the roles it
- * admits in `config.roles`; without it, reads admit admin and technician, writes admin only.
+ * admits in `config.roles`; without it, only administrators are admitted, reads and writes
+ * alike: a new route is closed until someone decides who else may use it. The table of
+ * route × role is docs/security.md "Roles", checked against the served routes by
+ * test/server/security/roles.test.ts.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SiteContext } from '../site/context.js';
@@ -18,8 +21,9 @@ declare module 'fastify' {
   }
 }
 
-export const READ_ROLES: readonly Role[] = ['admin', 'technician'];
 export const ADMIN: readonly Role[] = ['admin'];
+/** Technicians build media and read only what building it needs (R-31 "technician (media only)"). */
+export const MEDIA_ROLES: readonly Role[] = ['admin', 'technician'];
 export const CLIENT_ROLES: readonly Role[] = ['admin', 'client'];
 
 export function installAuth(app: FastifyInstance, ctx: SiteContext): void {
@@ -33,8 +37,8 @@ export function installAuth(app: FastifyInstance, ctx: SiteContext): void {
     const principal = verifyToken(ctx, match[1]!);
     if (!principal) throw new HttpError(401, 'unauthenticated', 'the token is unknown or revoked');
     const expired = expiredReason(principal, ctx.now());
-    if (expired) throw new HttpError(401, principal.mediaId ? 'media-expired' : 'token-expired', expired);
-    const roles = config?.roles ?? (request.method === 'GET' || request.method === 'HEAD' ? READ_ROLES : ADMIN);
+    if (expired) throw new HttpError(401, expired.startsWith('media expired') ? 'media-expired' : 'token-expired', expired);
+    const roles = config?.roles ?? ADMIN;
     if (!roles.includes(principal.role)) throw new HttpError(403, 'forbidden', `the ${principal.role} role may not ${request.method} ${request.routeOptions.url ?? request.url}`);
     request.principal = principal;
   });

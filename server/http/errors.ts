@@ -6,7 +6,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { ContentError, type ContentErrorCode } from '../../content/errors.js';
 import { PolicyError, type PolicyErrorCode } from '../../policy/errors.js';
 
-const STATUS: Record<PolicyErrorCode, number> = { invalid: 400, 'not-found': 404, conflict: 409, refused: 422 };
+const STATUS: Record<PolicyErrorCode, number> = { invalid: 400, 'not-found': 404, conflict: 409, refused: 422, forbidden: 403 };
 const CONTENT_STATUS: Record<ContentErrorCode, number> = {
   'not-found': 404,
   'hash-mismatch': 422,

@@ -5,9 +5,9 @@
  * own current version (`content/<id>/latest/…`), ready to deploy, distribute and put on media.
  * Builds are kept in memory while the service runs (their result is the content object).
  *
- * The image carries a client token minted for it (`boot environment <build>`) so an engine
- * booted over the network can reach the site: anyone who can fetch the initrd can read it.
- * That is the token model of today (see docs/boot-environment.md); per-boot tokens replace it.
+ * The image carries no token: anyone can fetch it from the public boot routes. A network boot
+ * gets a per-boot token on its kernel command line from the iPXE script (boot-tokens.ts); a
+ * media boot uses its media's token (docs/security.md "Token model").
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -16,7 +16,6 @@ import { conflict, invalid, notFound } from '../../policy/errors.js';
 import { createContentFromSource, updateContent } from './content.js';
 import { write, writeAudit, type SiteContext } from './context.js';
 import { dataDirOf } from './media.js';
-import { createToken, revokeToken } from './tokens.js';
 
 export interface BootImageBuildInput {
   readonly arch?: BootEnvArch;
@@ -72,7 +71,6 @@ export function startBootImageBuild(ctx: SiteContext, actor: string, input: Boot
     job.view = view;
   };
   const dir = path.join(dataDirOf(ctx), 'boot-env', id);
-  const token = createToken(ctx, actor, { name: `boot environment ${id}`, role: 'client' });
   job.done = (async () => {
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -81,7 +79,7 @@ export function startBootImageBuild(ctx: SiteContext, actor: string, input: Boot
         outDir: path.join(dir, 'out'),
         workDir: path.join(dir, 'work'),
         cacheDir: path.join(dataDirOf(ctx), 'cache', 'boot-env'),
-        token: token.token,
+        token: null,
         version: OSDEPLOY_VERSION,
         onProgress: (p) => {
           if (view.progress?.message !== p.message) log.push(`${new Date(ctx.now()).toISOString()} ${p.phase}: ${p.message}`);
@@ -92,19 +90,13 @@ export function startBootImageBuild(ctx: SiteContext, actor: string, input: Boot
       const cid = created.content.id;
       const cmdline = [DEFAULT_CMDLINE, input.cmdline ?? ''].join(' ').trim();
       updateContent(ctx, actor, cid, { kind: 'bootImage', name, boot: { os: 'linux', kernel: `content/${cid}/latest/vmlinuz`, initrds: [`content/${cid}/latest/initrd.img`], cmdline } });
-      write(ctx, () => writeAudit(ctx, actor, { action: 'bootImage.built', target: cid, message: `boot environment ${name} (${cid}) built: kernel ${result.kernelVersion}, initrd ${result.initrdBytes} bytes`, details: { build: id, tokenId: token.info.id } }));
+      write(ctx, () => writeAudit(ctx, actor, { action: 'bootImage.built', target: cid, message: `boot environment ${name} (${cid}) built: kernel ${result.kernelVersion}, initrd ${result.initrdBytes} bytes`, details: { build: id } }));
       const { kernel: _k, initrd: _i, packages, ...rest } = result;
       set({ state: 'ready', endedAt: new Date(ctx.now()).toISOString(), contentId: cid, result: { ...rest, packages: packages.length } });
       ctx.log.info({ build: id, contentId: cid, initrdBytes: result.initrdBytes, seconds: result.seconds }, `boot environment ${cid} built`);
     } catch (e) {
       const message = (e as Error).message ?? String(e);
       ctx.log.warn({ build: id, err: message }, 'boot environment build failed');
-      // No image carries the token: it must not stay usable.
-      try {
-        revokeToken(ctx, 'system', token.info.id);
-      } catch {
-        // already gone
-      }
       set({ state: 'failed', endedAt: new Date(ctx.now()).toISOString(), error: message });
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -5,13 +5,17 @@
  */
 import { builtInVariables, type MediaForm } from '../../policy/builtins.js';
 import { validateArchitecture } from '../../policy/computers.js';
-import { invalid, PolicyError } from '../../policy/errors.js';
+import { forbidden, invalid, PolicyError } from '../../policy/errors.js';
 import { normalizeMac, normalizeUuid } from '../../policy/normalize.js';
 import { resolveBoot, type BootDecision, type BootFacts, type BootIdentity, type Offer } from '../../policy/resolve-boot.js';
 import { variablesFor } from '../../policy/site.js';
 import type { SiteContext } from './context.js';
 import { taskSequencePolicy } from './run-policy.js';
 import { contentPolicy } from './content-policy.js';
+import { clientAccess, type ClientAccess } from './client-access.js';
+import { mintBootToken } from './boot-tokens.js';
+import { secretsOf } from './media-policy.js';
+import type { TokenInfo } from './tokens.js';
 
 export interface BootQuery {
   readonly mac?: string | readonly string[];
@@ -70,11 +74,90 @@ const offerView = (o: Offer) => ({
   bootImageId: o.taskSequence.bootImageId,
 });
 
-export function bootPolicy(ctx: SiteContext, facts: ReturnType<typeof factsFromQuery>, revealHidden: boolean, siteAddress: string) {
+export type BootFactsView = ReturnType<typeof factsFromQuery>;
+
+/**
+ * The facts a client's boot is decided on: a per-boot token's own machine, a media token's own
+ * media settings (R-20); the caller's `preferred` and `unattended` never widen what the boot
+ * may run — they only pick one of the deployments it is offered (a technician's choice).
+ */
+function boundFacts(a: ClientAccess, q: BootQuery): { facts: BootFactsView; pick: string | null } {
+  const asked = factsFromQuery(q);
+  const pick = q.preferred ?? null;
+  if (a.scope === 'site') return { facts: asked, pick: null };
+  const base = { ...asked, allowUnattended: false } as BootFactsView;
+  delete (base as { mediaVariables?: unknown }).mediaVariables;
+  let facts: BootFactsView = base;
+  if (a.scope === 'boot') {
+    facts = {
+      ...base,
+      macAddresses: a.macAddresses,
+      smbiosUuid: a.smbiosUuid,
+      ...(a.architecture ? { architecture: a.architecture as BootFactsView['architecture'] } : {}),
+      source: a.source ?? 'pxe',
+    };
+  }
+  const media = a.media;
+  if (a.scope === 'media' || (a.scope === 'boot' && media)) {
+    if (!media) throw forbidden(`media ${a.mediaId} no longer exist at this site`);
+    facts = {
+      ...facts,
+      source: 'media',
+      mediaForm: media.mediaForm as BootFactsView['mediaForm'],
+      allowUnattended: media.allowUnattended,
+      ...(media.preferred ? { mediaVariables: { SMSTSPreferredAdvertID: media.preferred } } : {}),
+    };
+  }
+  return { facts, pick };
+}
+
+/**
+ * GET /api/v1/boot-policy for any caller. Clients get a per-boot token for what they were
+ * answered (`bootToken`), which every later call of that boot uses; secrets only reach a client
+ * whose boot proved itself, for its own machine.
+ */
+export function bootPolicyFor(ctx: SiteContext, principal: TokenInfo | null, q: BootQuery, siteAddress: string) {
+  const access = clientAccess(ctx, principal);
+  if (!access) return bootPolicy(ctx, factsFromQuery(q), false, siteAddress, null);
+  const { facts, pick } = boundFacts(access, q);
+  const site = ctx.snapshot.get();
+  let decided = facts;
+  if (pick) {
+    const first = resolveBoot(site, facts, ctx.now());
+    // A technician's choice among the offers (not hidden, available to this machine).
+    if (first.kind === 'offer' && first.offers.some((o) => o.deployment.id === pick)) {
+      decided = { ...facts, mediaVariables: { SMSTSPreferredAdvertID: pick }, allowUnattended: true };
+    }
+  }
+  if (access.scope === 'computer') {
+    const d = resolveBoot(site, decided, ctx.now());
+    if (d.identity && d.identity.computer.id !== access.computerId) throw forbidden(`this token is for computer ${access.computerId}, not ${d.identity.computer.id}`, 'mac');
+  }
+  return bootPolicy(ctx, decided, access.proven, siteAddress, access);
+}
+
+const PXE_PASSWORD_HINT = 'set a PXE password (R-18) or boot password-protected media';
+
+export function bootPolicy(ctx: SiteContext, facts: BootFactsView, revealHidden: boolean, siteAddress: string, access: ClientAccess | null) {
   const site = ctx.snapshot.get();
   const decision: BootDecision = resolveBoot(site, facts, ctx.now());
+  const token = (deploymentIds: string[]) => {
+    if (!access || !decision.identity) return {};
+    const t = mintBootToken(ctx, {
+      computerId: decision.identity.computer.id,
+      macAddresses: facts.macAddresses,
+      smbiosUuid: facts.smbiosUuid,
+      architecture: facts.architecture,
+      source: facts.source,
+      deploymentIds,
+      proven: access.proven,
+      mediaId: access.mediaId ?? access.media?.id ?? null,
+    });
+    return { bootToken: t.token, bootTokenExpiresAt: t.expiresAt };
+  };
   if (decision.kind === 'nothing') return { kind: decision.kind, identity: identityView(decision.identity), reason: decision.reason };
-  if (decision.kind === 'offer') return { kind: decision.kind, identity: identityView(decision.identity), offers: decision.offers.map(offerView), note: decision.note };
+  if (decision.kind === 'offer')
+    return { kind: decision.kind, identity: identityView(decision.identity), offers: decision.offers.map(offerView), note: decision.note, ...token(decision.offers.map((o) => o.deployment.id)) };
   const merged = variablesFor(site, decision.identity.computer.id);
   const variables = [...merged.values()].map((v) => ({ name: v.name, value: v.hidden && !revealHidden ? null : v.value, hidden: v.hidden }));
   const builtIns = builtInVariables({
@@ -94,6 +177,20 @@ export function bootPolicy(ctx: SiteContext, facts: ReturnType<typeof factsFromQ
   // The engine needs the tree it runs (R-29); step secrets only for the client role, like hidden values.
   const taskSequence = taskSequencePolicy(decision.taskSequence, revealHidden);
   // Where each referenced package comes from, per the deployment's content options (R-16).
-  const content = contentPolicy(ctx, decision.deployment, decision.taskSequence, siteAddress, revealHidden);
-  return { kind: decision.kind, why: decision.why, identity: identityView(decision.identity), ...offerView(decision), variables, builtIns, taskSequence, content };
+  // A remote point's download token is an enrollment token of that point: every client's boot gets it.
+  const content = contentPolicy(ctx, decision.deployment, decision.taskSequence, siteAddress, access !== null);
+  // Said, not silently dropped: the engine fails the step that needs one with this reason.
+  const withheld = access && !revealHidden ? secretsOf(decision.taskSequence, [...merged.values()]) : [];
+  return {
+    kind: decision.kind,
+    why: decision.why,
+    identity: identityView(decision.identity),
+    ...offerView(decision),
+    variables,
+    builtIns,
+    taskSequence,
+    content,
+    ...(withheld.length > 0 ? { secretsWithheld: { secrets: withheld, reason: `this boot did not prove itself, so the site withheld its secrets; ${PXE_PASSWORD_HINT}` } } : {}),
+    ...token([decision.deployment.id]),
+  };
 }

@@ -4,7 +4,8 @@
  * carries what the engine needs to run it: variables, built-ins and the item tree.
  */
 import { builtInVariables } from '../../policy/builtins.js';
-import { invalid, notFound } from '../../policy/errors.js';
+import { forbidden, invalid, notFound } from '../../policy/errors.js';
+import { isBoundComputer, type ClientAccess } from './client-access.js';
 import { resolveClient, type ClientOffer } from '../../policy/resolve-client.js';
 import { variablesFor } from '../../policy/site.js';
 import { runHistory, runsOf } from '../../policy/status.js';
@@ -21,7 +22,16 @@ export interface ClientPolicyQuery {
   readonly lastLogoff?: number | null;
 }
 
-export function clientPolicy(ctx: SiteContext, q: ClientPolicyQuery, revealHidden: boolean, siteAddress: string) {
+/** A full-OS client reads its own computer's policy only: a site relay any, an enrollment or media token none. */
+export function clientPolicyAllowed(ctx: SiteContext, access: ClientAccess | null, computerId: string): void {
+  if (!access || access.scope === 'site') return;
+  if (access.scope === 'enroll' || access.scope === 'media') throw forbidden('an enrollment or media token reads no computer\'s client policy; use the computer\'s own token', 'computerId');
+  const computer = ctx.snapshot.get().computers.get(computerId);
+  if (!computer || !isBoundComputer(ctx, access, computer)) throw forbidden(`this token was issued for another machine than ${computerId}`, 'computerId');
+}
+
+/** `revealHidden`: a client whose token proved its machine; `pointTokens`: any client (remote points' download tokens). */
+export function clientPolicy(ctx: SiteContext, q: ClientPolicyQuery, revealHidden: boolean, siteAddress: string, pointTokens = revealHidden) {
   const site = ctx.snapshot.get();
   const computer = site.computers.get(q.computerId);
   if (!computer) throw notFound(`no computer ${q.computerId}`, 'computerId');
@@ -53,7 +63,7 @@ export function clientPolicy(ctx: SiteContext, q: ClientPolicyQuery, revealHidde
     }),
     taskSequence: taskSequencePolicy(o.taskSequence, revealHidden),
     // The same content section a booted machine gets (R-16): points, versions, manifest hashes.
-    content: contentPolicy(ctx, o.deployment, o.taskSequence, siteAddress, revealHidden),
+    content: contentPolicy(ctx, o.deployment, o.taskSequence, siteAddress, pointTokens),
   });
   return {
     computerId: computer.id,

@@ -5,7 +5,7 @@ import { tryNormalizeMac, tryNormalizeUuid } from '../../policy/normalize.js';
 import { maskVariables, type VariableView } from '../../policy/variables.js';
 import { nextCounter } from '../store/db.js';
 import type { Collection } from '../../policy/collections.js';
-import { allDocs, deleteRow, getDoc, likeContains, putDoc, type Page } from '../store/docs.js';
+import { allDocs, deleteRow, getDoc, likeContains, putDoc, readDoc, type Page } from '../store/docs.js';
 import { asConflict } from '../store/sqlite-errors.js';
 import { write, writeAudit, type SiteContext } from './context.js';
 
@@ -141,7 +141,7 @@ export function listComputers(ctx: SiteContext, f: ComputerFilter): Page<Compute
   const limit = f.limit ?? 100;
   const total = (ctx.db.prepare(`SELECT COUNT(*) AS n FROM computers ${clause}`).get(...args) as { n: number }).n;
   const rows = ctx.db.prepare(`SELECT doc FROM computers ${clause} ORDER BY created_at, id LIMIT ? OFFSET ?`).all(...args, limit, offset) as { doc: string }[];
-  return { items: rows.map((r) => JSON.parse(r.doc) as Computer), total, offset, limit };
+  return { items: rows.map((r) => readDoc<Computer>(ctx.db, 'computers', r.doc)), total, offset, limit };
 }
 
 /** `name,mac,smbiosUuid` CSV (header required; MACs separated by `;` or spaces; extra columns become variables). */

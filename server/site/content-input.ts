@@ -4,6 +4,7 @@
  * defaults follow Configuration Manager (x64 images, Windows PE boot images, revision 1).
  */
 import type { ContentObject, NewContent, Program } from '../../content/model.js';
+import { bootFilesProblem } from '../../policy/boot-file-paths.js';
 import type { Architecture, BootImageFiles, ContentKind } from '../../policy/content-refs.js';
 import { CONTENT_KINDS } from '../../policy/content-refs.js';
 import { invalid } from '../../policy/errors.js';
@@ -47,6 +48,9 @@ export function toContent(id: string, input: ContentInput, base?: ContentObject,
     for (const [field, kinds] of Object.entries(ONLY)) {
       if (input[field as keyof ContentInput] !== undefined && !kinds.includes(kind)) throw invalid(`${field} does not apply to a ${kind}`, field);
     }
+    // Boot-file paths reach iPXE scripts, URLs and TFTP: refused when written (policy/boot-file-paths.ts).
+    const bad = input.boot ? bootFilesProblem(input.boot) : null;
+    if (bad) throw invalid(`boot.${bad.field} ${bad.reason}`, `boot.${bad.field}`);
   }
   const pick = <K extends keyof ContentInput>(field: K): ContentInput[K] | undefined => {
     const v = input[field];

@@ -61,10 +61,13 @@ export function deploy(ctx: SiteContext, actor: string, input: Record<string, un
   });
 }
 
+/** Options added after a deployment was stored read as their defaults (the doc is not rewritten). */
+const withDefaults = (d: Deployment): Deployment => ({ ...d, allowTechnicianMedia: d.allowTechnicianMedia === true });
+
 export function getDeployment(ctx: SiteContext, id: string): Deployment {
   const d = getDoc<Deployment>(ctx.db, 'deployments', id);
   if (!d) throw notFound(`no deployment ${id}`, 'id');
-  return d;
+  return withDefaults(d);
 }
 
 export interface DeploymentFilter {
@@ -90,7 +93,7 @@ export function listDeployments(ctx: SiteContext, f: DeploymentFilter = {}): { i
   const limit = f.limit ?? 100;
   const total = (ctx.db.prepare(`SELECT COUNT(*) AS n FROM deployments ${clause}`).get(...args) as { n: number }).n;
   const rows = ctx.db.prepare(`SELECT doc FROM deployments ${clause} ORDER BY created_at, id LIMIT ? OFFSET ?`).all(...args, limit, offset) as { doc: string }[];
-  return { items: rows.map((r) => JSON.parse(r.doc) as Deployment), total, offset, limit };
+  return { items: rows.map((r) => withDefaults(JSON.parse(r.doc) as Deployment)), total, offset, limit };
 }
 
 export function deleteDeployment(ctx: SiteContext, actor: string, id: string): void {
@@ -124,4 +127,4 @@ export function clearRequiredPxe(ctx: SiteContext, actor: string, target: { comp
   });
 }
 
-export const allDeployments = (ctx: SiteContext): Deployment[] => allDocs<Deployment>(ctx.db, 'deployments');
+export const allDeployments = (ctx: SiteContext): Deployment[] => allDocs<Deployment>(ctx.db, 'deployments').map(withDefaults);

@@ -30,7 +30,9 @@ export function mediaBootScript(ctx: SiteContext, id: string, q: BootQuery, site
     ...(r.preferred ? { preferred: r.preferred } : {}),
   };
   try {
-    return { status: 200, text: bootScript(ctx, factsFromQuery(query), siteUrl) };
+    // Public route, media id guessable: the boot's token proves nothing (the engine proves a
+    // protected media boot with the media token it unseals with the password).
+    return { status: 200, text: bootScript(ctx, factsFromQuery(query), siteUrl, { mediaId: r.id }) };
   } catch (e) {
     if (e instanceof PolicyError) return { status: 400, text: refuse(e.message) };
     throw e;

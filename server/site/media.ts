@@ -1,13 +1,14 @@
 /**
  * Boot media as a site operation (R-25, R-26): a technician asks for media; the site checks the
- * request, records it, makes a client token for it (revocable, expiring with the media) and
+ * request (R-31: secrets go on a technician's media only when an administrator allowed it for
+ * the deployment), records it, makes a client token for it (revocable, expiring with the media) and
  * builds it in the background into DATA_DIR/media/<id>/, one build at a time. The CLI polls
  * the progress and downloads the result.
  */
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { conflict, notFound, refused } from '../../policy/errors.js';
+import { conflict, forbidden, notFound, refused } from '../../policy/errors.js';
 import { buildMedia, type BuildEvent, type MediaBuildSpec } from '../../media/boot-media/build.js';
 import { librarySource } from '../../media/boot-media/content-source.js';
 import type { MediaHeader, MediaSecrets } from '../../media/boot-media/model.js';
@@ -18,7 +19,8 @@ import { write, writeAudit, type SiteContext } from './context.js';
 import { planMedia, type MediaInput, type MediaPlan } from './media-input.js';
 import { mediaPolicy, referencedContent, stagedContent } from './media-policy.js';
 import { deleteMediaRecord, getMediaRecord, insertMedia, listMediaRecords, updateMedia, type MediaRecord } from './media-records.js';
-import { createToken, revokeToken } from './tokens.js';
+import { privateDir, restrictTree } from './private-files.js';
+import { createToken, revokeToken, type Role } from './tokens.js';
 import { nextCounter } from '../store/db.js';
 
 /** The data directory is where the site database lives (main.ts opens DATA_DIR/site.db). */
@@ -62,12 +64,37 @@ function contentPlan(ctx: SiteContext, plan: MediaPlan): string[] {
   return ids.includes(plan.bootImageId) ? ids : [plan.bootImageId, ...ids];
 }
 
+/** Who asks for media: `actor` for the audit records, `role` for what they may put on them (R-31). */
+export interface MediaRequester {
+  readonly actor: string;
+  readonly role: Role;
+}
+
+/**
+ * R-31: step secrets and hidden variables go onto media an administrator builds, or a
+ * technician builds for a deployment an administrator created with `allowTechnicianMedia`.
+ * Media without them (bootable media, a task sequence with no secrets) stay a technician's.
+ * Only names are reported, never values.
+ */
+function checkMediaSecretsFor(by: MediaRequester, plan: MediaPlan, secrets: readonly string[]): void {
+  if (by.role === 'admin' || secrets.length === 0 || !plan.deployment) return;
+  const d = plan.deployment;
+  if (d.allowTechnicianMedia === true) return;
+  throw forbidden(
+    `${plan.type} media for deployment ${d.id} would carry secrets (${secrets.join(', ')}), and deployment ${d.id} does not allow technician media ` +
+      '(allowTechnicianMedia is false): an administrator builds these media, or deploys with "allowTechnicianMedia": true (osdeploy deployments create --allow-technician-media)',
+    'deploymentId',
+  );
+}
+
 /** Checks, records and starts a build; the answer comes before the build ends (state `building`). */
-export function createMedia(ctx: SiteContext, actor: string, input: MediaInput, publicUrl: string): MediaView {
+export function createMedia(ctx: SiteContext, by: MediaRequester, input: MediaInput, publicUrl: string): MediaView {
+  const { actor } = by;
   const plan = planMedia(ctx, input, publicUrl);
   const policy = plan.deployment && plan.taskSequence && plan.type !== 'bootable'
     ? mediaPolicy(ctx, { deployment: plan.deployment, taskSequence: plan.taskSequence, type: plan.type, mediaForm: plan.mediaForm, architecture: plan.architecture, siteUrl: plan.siteUrl })
     : null;
+  if (policy) checkMediaSecretsFor(by, plan, policy.secrets);
   if (policy && policy.secrets.length > 0 && !plan.password) {
     throw refused(`${plan.type} media would carry secrets in the clear (${policy.secrets.join(', ')}); give a media password to seal them, or remove them`, 'R-25', 'password');
   }
@@ -161,7 +188,11 @@ async function runBuild(ctx: SiteContext, r: MediaRecord, plan: MediaPlan, secre
     const bootFiles = contentIndex(ctx).get(r.bootImageId)?.boot ?? null;
     const spec: MediaBuildSpec = { header, format: r.format, secrets: sealed, password: plan.password, script: { siteUrl: r.siteUrl, mediaId: r.id, architecture: r.architecture, mediaForm: plan.mediaForm, route }, content, loaders, bootFiles, bootFileRoot: tftp };
     const out = path.join(dir, outputName(r));
+    // Unprotected media carry their token and variables in the clear: owner-only from the first byte (R-31).
+    await privateDir(path.dirname(dir));
+    await privateDir(dir);
     const result = await buildMedia(spec, source, path.join(dir, '.work'), out, progress);
+    await restrictTree(dir);
     const done: MediaRecord = { ...r, state: 'ready', output: { name: outputName(r), size: result.size, sha256: result.sha256, files: result.manifest.files.length } };
     write(ctx, () => {
       updateMedia(ctx, done);

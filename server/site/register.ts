@@ -5,7 +5,9 @@
  */
 import type { Computer } from '../../policy/computers.js';
 import { validateArchitecture } from '../../policy/computers.js';
-import { invalid, PolicyError } from '../../policy/errors.js';
+import { forbidden, invalid, PolicyError } from '../../policy/errors.js';
+import { mintBootToken } from './boot-tokens.js';
+import { isBoundComputer, sameMachine, type ClientAccess } from './client-access.js';
 import { normalizeMac, normalizeUuid } from '../../policy/normalize.js';
 import { identify } from '../../policy/resolve-boot.js';
 import { createComputer } from './computers.js';
@@ -21,6 +23,8 @@ export interface RegisterInput {
 export interface Registration {
   readonly computer: Computer;
   readonly created: boolean;
+  /** For a client's boot: its token, now bound to the registered computer. */
+  readonly bootToken?: string;
 }
 
 function existing(ctx: SiteContext, macAddresses: readonly string[], smbiosUuid: string | null): Computer | null {
@@ -33,13 +37,39 @@ function existing(ctx: SiteContext, macAddresses: readonly string[], smbiosUuid:
 const defaultName = (macs: readonly string[], uuid: string | null): string =>
   `MININT-${(macs[0] ?? uuid ?? '').replace(/[^0-9a-f]/gi, '').slice(-7).toUpperCase()}`;
 
-export function registerComputer(ctx: SiteContext, actor: string, input: RegisterInput): Registration {
+/**
+ * A client registers the machine it boots: a per-boot token only the machine it was issued for
+ * (a MAC or the UUID in common), a computer token only its own computer. The answer carries the
+ * boot's token bound to the registered computer, so its status is accepted from then on.
+ */
+export function registerComputer(ctx: SiteContext, actor: string, input: RegisterInput, access: ClientAccess | null = null): Registration {
+  const r = register(ctx, actor, input, access);
+  if (!access || access.scope === 'site' || access.scope === 'computer') return r;
+  const t = mintBootToken(ctx, {
+    computerId: r.computer.id,
+    macAddresses: r.computer.macAddresses,
+    smbiosUuid: r.computer.smbiosUuid,
+    architecture: r.computer.architecture ?? 'x64',
+    source: access.source ?? 'media',
+    deploymentIds: access.deploymentIds ?? [],
+    proven: access.proven,
+    mediaId: access.mediaId,
+  });
+  return { ...r, bootToken: t.token };
+}
+
+function register(ctx: SiteContext, actor: string, input: RegisterInput, access: ClientAccess | null): Registration {
   if (!Array.isArray(input.macAddresses)) throw invalid('macAddresses must be a list', 'macAddresses');
   const macAddresses = [...new Set(input.macAddresses.map((m) => normalizeMac(m)))];
   const smbiosUuid = input.smbiosUuid ? normalizeUuid(input.smbiosUuid) : null;
   if (macAddresses.length === 0 && !smbiosUuid) throw invalid('registration needs a MAC address or an SMBIOS UUID', 'macAddresses');
   const architecture = validateArchitecture(input.architecture);
+  if (access?.scope === 'boot' && !sameMachine(access, macAddresses, smbiosUuid)) throw forbidden('this boot registers only its own machine (a MAC address or the SMBIOS UUID it booted with)', 'macAddresses');
   const found = existing(ctx, macAddresses, smbiosUuid);
+  if (found && access && (access.scope === 'computer' || access.scope === 'boot') && !isBoundComputer(ctx, access, found)) {
+    throw forbidden(`this token was issued for another machine than ${found.id}`, 'macAddresses');
+  }
+  if (access?.scope === 'computer' && !found) throw forbidden('a computer token registers no other machine', 'macAddresses');
   if (found) return { computer: found, created: false };
   try {
     const computer = createComputer(ctx, actor, { name: input.name?.trim() || defaultName(macAddresses, smbiosUuid), macAddresses, smbiosUuid, architecture });

@@ -3,11 +3,13 @@ import { validateHighRiskSettings } from '../../policy/deployments/high-risk.js'
 import { invalid } from '../../policy/errors.js';
 import { DEFAULT_PXE_SETTINGS, type PxeSettings, type SiteSettings } from '../../policy/site.js';
 import { readSettings, write, writeAudit, type SiteContext } from './context.js';
+import { pxePasswordSet, storePxePassword, validatePxePassword } from './pxe-password.js';
 
 function validatePxe(input: unknown, current: PxeSettings): PxeSettings {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalid('pxe must be an object', 'pxe');
-  const o = { ...current, ...(input as object) } as Record<string, unknown>;
-  for (const k of Object.keys(input)) if (!(k in DEFAULT_PXE_SETTINGS)) throw invalid(`pxe.${k} is not a setting`, `pxe.${k}`);
+  const { password: _password, ...rest } = input as Record<string, unknown>;
+  const o = { ...current, ...rest } as Record<string, unknown>;
+  for (const k of Object.keys(rest)) if (!(k in DEFAULT_PXE_SETTINGS)) throw invalid(`pxe.${k} is not a setting`, `pxe.${k}`);
   for (const k of ['enabled', 'unknownComputerSupport', 'passwordRequired'] as const)
     if (typeof o[k] !== 'boolean') throw invalid(`pxe.${k} must be true or false`, `pxe.${k}`);
   if (o.uefiX64BootFile !== 'ipxe.efi' && o.uefiX64BootFile !== 'snponly.efi') throw invalid('pxe.uefiX64BootFile must be ipxe.efi or snponly.efi', 'pxe.uefiX64BootFile');
@@ -16,19 +18,33 @@ function validatePxe(input: unknown, current: PxeSettings): PxeSettings {
   return o as unknown as PxeSettings;
 }
 
-export const getSettings = (ctx: SiteContext): SiteSettings => readSettings(ctx.db);
+/** The settings as shown: the PXE password only as whether one is set, never its value or hash. */
+export const getSettings = (ctx: SiteContext): SiteSettings & { pxe: { passwordSet: boolean } } => {
+  const s = readSettings(ctx.db);
+  return { ...s, pxe: { ...s.pxe, passwordSet: pxePasswordSet(ctx.db) } };
+};
 
 export function updateSettings(ctx: SiteContext, actor: string, patch: { highRisk?: unknown; pxe?: unknown }): SiteSettings {
   if (typeof patch !== 'object' || patch === null) throw invalid('body must be an object', 'body');
   for (const k of Object.keys(patch)) if (k !== 'highRisk' && k !== 'pxe') throw invalid(`${k} is not a settings group (highRisk, pxe)`, k);
+  // pxe.password: a string sets it (and makes it required), null clears it; stored as a hash only.
+  const pxePatch = patch.pxe as Record<string, unknown> | undefined;
+  const password = pxePatch && typeof pxePatch === 'object' && 'password' in pxePatch ? (pxePatch.password === null ? null : validatePxePassword(pxePatch.password)) : undefined;
   return write(ctx, () => {
     const current = readSettings(ctx.db);
+    let pxe = patch.pxe === undefined ? current.pxe : validatePxe(patch.pxe, current.pxe);
+    if (password !== undefined) {
+      storePxePassword(ctx.db, password);
+      pxe = { ...pxe, passwordRequired: password !== null };
+    }
+    if (pxe.passwordRequired && !pxePasswordSet(ctx.db)) throw invalid('pxe.passwordRequired needs a password: set pxe.password', 'pxe.password');
     const next: SiteSettings = {
       highRisk: patch.highRisk === undefined ? current.highRisk : validateHighRiskSettings({ ...current.highRisk, ...(patch.highRisk as object) }),
-      pxe: patch.pxe === undefined ? current.pxe : validatePxe(patch.pxe, current.pxe),
+      pxe,
     };
     ctx.db.prepare("INSERT INTO settings (name, value) VALUES ('site', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value").run(JSON.stringify(next));
-    writeAudit(ctx, actor, { action: 'settings.updated', target: 'site', message: `Site settings changed: ${Object.keys(patch).join(', ')}`, details: { highRisk: next.highRisk, pxe: next.pxe } });
-    return next;
+    const passwordNote = password === undefined ? {} : { pxePassword: password === null ? 'cleared' : 'set' };
+    writeAudit(ctx, actor, { action: 'settings.updated', target: 'site', message: `Site settings changed: ${Object.keys(patch).join(', ')}`, details: { highRisk: next.highRisk, pxe: next.pxe, ...passwordNote } });
+    return { ...next, pxe: { ...next.pxe, passwordSet: pxePasswordSet(ctx.db) } };
   });
 }

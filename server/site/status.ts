@@ -10,6 +10,7 @@ import { tryNormalizeMac } from '../../policy/normalize.js';
 import { getDoc } from '../store/docs.js';
 import { write, type SiteContext } from './context.js';
 import { recordRequiredPxeStart } from './deployments.js';
+import { statusRefusal, type ClientAccess } from './client-access.js';
 
 /** What the API accepts: the message without the site's fields, identified by computerId or a MAC. */
 export type StatusInput = Omit<StatusMessage, 'computerId' | 'receivedAt'> & { readonly computerId?: string; readonly mac?: string };
@@ -43,7 +44,8 @@ function resolveComputer(ctx: SiteContext, m: StatusInput): Computer | string {
   return c;
 }
 
-export function recordStatus(ctx: SiteContext, batch: readonly StatusInput[]): StatusResult {
+/** `access`: the client token's binding (docs/security.md): a message about another machine, or a deployment that does not target it, is rejected. */
+export function recordStatus(ctx: SiteContext, batch: readonly StatusInput[], access: ClientAccess | null = null): StatusResult {
   let accepted = 0;
   let duplicates = 0;
   const rejected: { id: string; reason: string }[] = [];
@@ -60,6 +62,11 @@ export function recordStatus(ctx: SiteContext, batch: readonly StatusInput[]): S
       const computer = resolveComputer(ctx, m);
       if (typeof computer === 'string') {
         rejected.push({ id: m.id, reason: computer });
+        continue;
+      }
+      const refusal = access ? statusRefusal(ctx, access, computer, m.deploymentId, m.source) : null;
+      if (refusal) {
+        rejected.push({ id: m.id, reason: refusal });
         continue;
       }
       const { mac: _mac, ...rest } = m;

@@ -10,7 +10,12 @@ import { MIGRATIONS, type Migration } from './migrations.js';
 
 export type Db = Database.Database;
 
-export function openDatabase(file: string, migrations: readonly Migration[] = MIGRATIONS): Db {
+export interface OpenOptions {
+  /** Runs after the pragmas and before the migrations: the site binds its secret key here, so a migration can seal. */
+  readonly beforeMigrate?: (db: Db) => void;
+}
+
+export function openDatabase(file: string, migrations: readonly Migration[] = MIGRATIONS, opts: OpenOptions = {}): Db {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -18,6 +23,7 @@ export function openDatabase(file: string, migrations: readonly Migration[] = MI
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   try {
+    opts.beforeMigrate?.(db);
     migrate(db, migrations);
   } catch (e) {
     // A refused or failed migration must not leave the connection (and its WAL locks) open.
@@ -29,6 +35,10 @@ export function openDatabase(file: string, migrations: readonly Migration[] = MI
 
 export function migrate(db: Db, migrations: readonly Migration[]): number {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+  // Two migrations with one number (a merge of two branches) would silently skip the second.
+  const numbers = migrations.map((m) => m.version);
+  const twice = numbers.find((v, i) => numbers.indexOf(v) !== i);
+  if (twice !== undefined) throw new Error(`two migrations have version ${twice}; give one of them the next free number`);
   const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
   const latestKnown = Math.max(0, ...migrations.map((m) => m.version));
   const newest = Math.max(0, ...applied);

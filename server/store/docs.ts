@@ -1,25 +1,30 @@
 /**
  * Shared helpers for tables that keep a policy object as a JSON document beside the columns
  * that queries and constraints need. Table and column names come from code, never from input.
+ * Secrets inside documents are sealed on the way in and opened on the way out (secrets/).
  */
 import type { Db } from './db.js';
+import { openDoc, sealDoc } from './secrets/binding.js';
 
 export function getDoc<T>(db: Db, table: string, id: string): T | undefined {
   const row = db.prepare(`SELECT doc FROM ${table} WHERE id = ?`).get(id) as { doc: string } | undefined;
-  return row ? (JSON.parse(row.doc) as T) : undefined;
+  return row ? openDoc<T>(db, table, row.doc) : undefined;
 }
 
 export function allDocs<T>(db: Db, table: string, orderBy = 'id'): T[] {
-  return (db.prepare(`SELECT doc FROM ${table} ORDER BY ${orderBy}`).all() as { doc: string }[]).map((r) => JSON.parse(r.doc) as T);
+  return (db.prepare(`SELECT doc FROM ${table} ORDER BY ${orderBy}`).all() as { doc: string }[]).map((r) => openDoc<T>(db, table, r.doc));
 }
 
 /** Inserts or replaces the row `id` with `columns` and the document. */
 export function putDoc(db: Db, table: string, id: string, columns: Record<string, unknown>, doc: unknown): void {
   const names = ['id', ...Object.keys(columns), 'doc'];
-  const values = [id, ...Object.values(columns), JSON.stringify(doc)];
+  const values = [id, ...Object.values(columns), JSON.stringify(sealDoc(db, table, doc))];
   const updates = names.slice(1).map((n) => `${n} = excluded.${n}`).join(', ');
   db.prepare(`INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ON CONFLICT (id) DO UPDATE SET ${updates}`).run(...values);
 }
+
+/** A document read with SQL of its own (filters, paging), as `getDoc` would return it. */
+export const readDoc = <T>(db: Db, table: string, text: string): T => openDoc<T>(db, table, text);
 
 export function deleteRow(db: Db, table: string, id: string): boolean {
   return db.prepare(`DELETE FROM ${table} WHERE id = ?`).run(id).changes > 0;

@@ -50,6 +50,13 @@ export class SqliteLibraryRecords implements LibraryRecords {
     );
   }
 
+  /** The facts of every boot image: what the public boot routes may serve is what these declare. */
+  bootImageInfos(): ContentInfo[] {
+    return (this.db.prepare("SELECT id, info FROM content WHERE kind = 'bootImage' ORDER BY id").all() as { id: string; info: string | null }[]).map((r) =>
+      r.info ? (JSON.parse(r.info) as ContentInfo) : contentInfoOf(this.getSync(r.id)!),
+    );
+  }
+
   listSync(): ContentObject[] {
     return (this.db.prepare('SELECT doc FROM content ORDER BY id').all() as { doc: string }[]).map((r) => JSON.parse(r.doc) as ContentObject);
   }

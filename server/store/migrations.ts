@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import { contentInfoOf } from '../../content/model.js';
 import { contentFromInfo } from '../site/content-input.js';
+import { sealStoredSecrets } from './secrets/stored.js';
 
 export interface Migration {
   readonly version: number;
@@ -208,5 +209,36 @@ CREATE TABLE media (
 );
 CREATE INDEX media_created ON media (created_at);
 `,
+  },
+  {
+    version: 5,
+    name: 'client token scopes',
+    // Issue 13: a client token is bound (scope): `site` (a trusted relay an administrator made),
+    // `computer` (one computer's agent), `enroll` (boots and registers, reads no secrets) or
+    // `media` (its media's own settings). Tokens older boot images carried in their initrd were
+    // readable by anyone who could fetch it: they are revoked.
+    sql: `
+ALTER TABLE tokens ADD COLUMN scope TEXT;
+ALTER TABLE tokens ADD COLUMN computer_id TEXT;
+UPDATE tokens SET scope = 'media' WHERE role = 'client' AND media_id IS NOT NULL;
+UPDATE tokens SET scope = 'site' WHERE role = 'client' AND media_id IS NULL AND name NOT LIKE 'boot environment %';
+UPDATE tokens SET scope = 'enroll', revoked_at = created_at WHERE role = 'client' AND media_id IS NULL AND name LIKE 'boot environment %' AND revoked_at IS NULL;
+UPDATE tokens SET scope = 'enroll' WHERE role = 'client' AND scope IS NULL;
+`,
+  },
+  {
+    version: 6,
+    name: 'secrets encrypted at rest',
+    // Issue 13 (R-31): step passwords, hidden variable values and remote points' tokens are
+    // sealed with the site's secret key (secrets/); the key id they were sealed with is recorded
+    // so a wrong key is refused at start. Values older versions stored in the clear are sealed
+    // here, and the opener then rewrites the file so no old page keeps them.
+    sql: `
+CREATE TABLE secret_keys (
+  key_id TEXT PRIMARY KEY,
+  created_at BIGINT NOT NULL
+);
+`,
+    up: (db) => sealStoredSecrets(db),
   },
 ];

@@ -1,12 +1,14 @@
 /**
  * Distribution points, groups, what each point holds, and distribution jobs in the site
  * database (migration 2). A remote point's credentials live in their own column so that no
- * document a reader gets ever carries them.
+ * document a reader gets ever carries them, encrypted at rest (secrets/, R-31).
  */
 import type { DistributionJob } from '../../content/distribution-job.js';
 import type { DistributionPoint, Holding, HoldingState, PointGroup } from '../../content/distribution.js';
 import type { Db } from './db.js';
 import { allDocs, getDoc, putDoc } from './docs.js';
+import { openValue, sealValue } from './secrets/binding.js';
+import { pointSecretWhat } from './secrets/fields.js';
 
 /** Tokens the site uses with a remote point: its own (admin) one, and a client one for machines. */
 export interface PointSecret {
@@ -19,12 +21,18 @@ export const allPoints = (db: Db): DistributionPoint[] => allDocs<DistributionPo
 
 export function putPoint(db: Db, p: DistributionPoint, secret?: PointSecret | null): void {
   putDoc(db, 'distribution_points', p.id, { name: p.name, kind: p.kind, url: p.url }, p);
-  if (secret !== undefined) db.prepare('UPDATE distribution_points SET secret = ? WHERE id = ?').run(secret ? JSON.stringify(secret) : null, p.id);
+  if (secret !== undefined) {
+    const stored = secret ? sealValue(db, JSON.stringify(secret), pointSecretWhat(p.id)) : null;
+    db.prepare('UPDATE distribution_points SET secret = ? WHERE id = ?').run(stored, p.id);
+  }
 }
 
+/** The point's tokens; null when it has none, or when they cannot be decrypted (logged by the opener). */
 export function pointSecret(db: Db, id: string): PointSecret | null {
   const row = db.prepare('SELECT secret FROM distribution_points WHERE id = ?').get(id) as { secret: string | null } | undefined;
-  return row?.secret ? (JSON.parse(row.secret) as PointSecret) : null;
+  if (!row?.secret) return null;
+  const plain = openValue(db, row.secret, pointSecretWhat(id));
+  return plain === null ? null : (JSON.parse(plain) as PointSecret);
 }
 
 export const getGroup = (db: Db, id: string): PointGroup | undefined => getDoc<PointGroup>(db, 'distribution_point_groups', id);

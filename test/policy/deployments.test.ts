@@ -216,6 +216,7 @@ t.test('R-16 defaults: user experience, alerts and content settings are kept', a
   t.equal(d.createdAt, T0);
   t.equal(d.sendWakeUpPackets, false);
   t.equal(d.allowMeteredDownload, false);
+  t.equal(d.allowTechnicianMedia, false, 'R-31: only administrators build media with secrets, by default');
   const set = created(createDeployment({
     userExperience: { showProgress: false, allowUserRunIndependently: true },
     alerts: { successBelow: { percent: 90, afterDays: 7 }, failureAbove: { percent: 5 } },
@@ -233,4 +234,14 @@ t.test('R-16 alert and user experience values are checked', async (t) => {
     [{ content: { option: 'multicast' } }, 'content.option'],
   ];
   for (const [body, field] of cases) t.equal(policyError(() => createDeployment(body, deploymentContext())).field, field);
+});
+
+t.test('R-31 allowTechnicianMedia: a boolean, for deployments media can run', async (t) => {
+  t.equal(created(createDeployment({ availability: 'mediaPxeHidden', allowTechnicianMedia: true }, deploymentContext())).allowTechnicianMedia, true);
+  t.equal(created(createDeployment({ availability: 'clientsMediaPxe', allowTechnicianMedia: false }, deploymentContext())).allowTechnicianMedia, false);
+  t.equal(policyError(() => createDeployment({ availability: 'mediaPxe', allowTechnicianMedia: 'yes' }, deploymentContext())).field, 'allowTechnicianMedia');
+  const r = refusedBy(createDeployment({ availability: 'clients', allowTechnicianMedia: true }, deploymentContext()));
+  t.equal(r.rule, 'R-31');
+  t.match(r.text, /allowTechnicianMedia applies to media/);
+  t.equal(created(createDeployment({ availability: 'clients', allowTechnicianMedia: false }, deploymentContext())).allowTechnicianMedia, false, 'false is always fine');
 });

@@ -106,7 +106,9 @@ async function runEngine(args: BootArgs, say: (l: string) => void, view: Progres
   const uefi = existsSync('/sys/firmware/efi');
   const disks = orderDisks(blockDevices(), mediaDevices());
   say(`osdeploy: firmware ${uefi ? 'UEFI' : 'BIOS'}; disks: ${disks.map((d, i) => `${i}=${d}`).join(', ') || 'none'}`);
-  const token = read('/etc/osdeploy/token') || null;
+  // Network boots: the per-boot token the site put on the kernel command line (osdeploy.token=);
+  // images built before per-boot tokens carried one in /etc/osdeploy/token. Media: their own.
+  const token = args.token ?? (read('/etc/osdeploy/token') || null);
   const launch = engineLaunch({ args, disks, uefi, token, root: '/mnt/target', state: `${LOG_DIR}/engine`, progressFd: 3 });
   const log = openSync(ENGINE_LOG, 'a');
   const child = spawn('/usr/bin/node', ['/osdeploy/engine.mjs', ...launch.args], {

@@ -16,7 +16,11 @@ export interface BootArgs {
   /** Seconds a failure screen waits before `onFail` reboots or powers off (0: wait forever). */
   readonly failTimeout: number;
   readonly consoles: readonly string[];
+  /** The per-boot token a network boot's iPXE script gave (osdeploy.token=); null on media. */
+  readonly token: string | null;
 }
+
+const BOOT_TOKEN = /^osdb_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 const choice = <T extends string>(v: string | undefined, allowed: readonly T[], fallback: T): T => (allowed.includes(v as T) ? (v as T) : fallback);
 
@@ -40,6 +44,7 @@ export function parseCmdline(cmdline: string): BootArgs {
     onFail: choice(kv.get('osdeploy.onfail'), ['reboot', 'poweroff', 'shell'] as const, 'shell'),
     failTimeout: Number.isFinite(num) && num >= 0 ? Math.floor(num) : 900,
     consoles,
+    token: BOOT_TOKEN.test(kv.get('osdeploy.token') ?? '') ? kv.get('osdeploy.token')! : null,
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * `osdeploy boot-images build` (issue 12, R-37): asks the site to build osdeploy's Linux boot
  * environment from Debian packages and import it as a boot image, showing the build's progress;
- * prints the boot image's id, ready for `ts create --boot-image`.
+ * prints the boot image's id, ready for `ts create --boot-image`. `boot-images list` shows the
+ * boot images (technicians too: `media create --boot-image`).
  */
 import type { Command } from 'commander';
 import { formatTable } from '../table.js';
@@ -29,12 +30,36 @@ function summary(v: BuildView): string {
     `boot image ${v.contentId}: ${v.name}`,
     `  kernel ${r.kernelVersion} (Debian, signed) ${mb(r.kernelBytes)}; initrd ${mb(r.initrdBytes)} (${mb(r.unpackedBytes)} unpacked)`,
     `  ${r.packages} Debian packages, ${r.modules} kernel modules, Node.js ${r.nodeVersion}; built in ${r.seconds.toFixed(0)} s`,
-    `  use it: osdeploy ts create --type installOs --boot-image ${v.contentId} …  (or distribute it, or put it on media)`,
+    `  use it: osdeploy ts create --template install-linux --boot-image ${v.contentId} --os-image <OS image> …  (or distribute it, or put it on media)`,
   ].join('\n');
+}
+
+interface BootImageView {
+  readonly id: string;
+  readonly name: string;
+  readonly architecture?: string;
+  readonly os?: string;
+  readonly usable: boolean;
+  readonly unusableReason?: string;
+  readonly currentVersion: { version: number } | null;
 }
 
 export function registerBootImages(program: Command): void {
   const images = noun(program, 'boot-images', "osdeploy's Linux boot environment, built from Debian packages (R-37)");
+
+  verb(images, 'list', 'the boot images media and task sequences can use', async (run) => {
+    const r = await run.api.get<{ items: BootImageView[] }>('/boot-images');
+    show(run, r, (x) =>
+      formatTable(x.items, [
+        { header: 'ID', value: (b) => b.id },
+        { header: 'NAME', value: (b) => b.name },
+        { header: 'ARCH', value: (b) => b.architecture },
+        { header: 'OS', value: (b) => b.os },
+        { header: 'VERSION', value: (b) => b.currentVersion?.version },
+        { header: 'USABLE', value: (b) => (b.usable ? 'yes' : `no: ${b.unusableReason ?? 'unknown reason'}`) },
+      ]),
+    );
+  });
 
   verb(images, 'build', 'build the boot environment on the site and import it as a boot image', async (run) => {
     const o = run.opts;

@@ -29,6 +29,7 @@ interface PrestageResult {
   readonly stored: number;
   readonly bytes: number;
   readonly missingDependencies: readonly string[];
+  readonly warnings?: readonly string[];
 }
 
 const choice = (o: Record<string, unknown>) => {
@@ -43,6 +44,7 @@ const prestageSummary = (r: PrestageResult): string =>
     ...r.content.map((c) => `installed ${c.kind} ${c.id} (${c.name}) version ${c.version}`),
     `${r.blobs} blob(s), ${bytes(r.bytes)}; ${r.stored} new to this point`,
     ...(r.missingDependencies.length ? [`missing dependencies (import or distribute them too): ${r.missingDependencies.join(', ')}`] : []),
+    ...(r.warnings ?? []).map((w) => `warning: ${w}`),
   ].join('\n');
 
 export function registerContentDistribution(content: Command): void {

@@ -21,6 +21,8 @@ interface Deployment {
   readonly assignments: readonly ({ kind: string; start?: ScheduleTime } & Record<string, unknown>)[];
   readonly rerun: string;
   readonly content: { option: string; useRemoteDistributionPoint: boolean };
+  /** Absent on deployments stored before the option existed: false. */
+  readonly allowTechnicianMedia?: boolean;
   readonly createdAt: number;
   readonly highRisk: { verdict: string; reasons: readonly string[]; memberCount: number } | null;
 }
@@ -45,6 +47,7 @@ const details = (d: Deployment): string =>
     ['assignments', d.assignments.map(assignment)],
     ['rerun', d.rerun],
     ['content', `${d.content.option}${d.content.useRemoteDistributionPoint ? ', remote DP fallback' : ''}`],
+    ['technician media', d.allowTechnicianMedia === true ? 'allowed, secrets included (sealed by the media password)' : 'no secrets: administrators build media that carry them'],
     ['high risk', d.highRisk ? `${d.highRisk.verdict}${d.highRisk.reasons.length ? `: ${d.highRisk.reasons.join('; ')}` : ''}` : 'no'],
     ['created', new Date(d.createdAt).toISOString()],
     ['comments', d.comments],
@@ -75,6 +78,7 @@ function createBody(o: Opts): Record<string, unknown> {
     rerun: o.rerun,
     sendWakeUpPackets: o.wakeUp ? true : undefined,
     content,
+    allowTechnicianMedia: o.allowTechnicianMedia ? true : undefined,
     acknowledgeHighRisk: o.acknowledgeHighRisk ? true : undefined,
   });
 }
@@ -142,6 +146,7 @@ export function registerDeployments(program: Command): void {
     .option('--remote-fallback', 'use a remote distribution point when no local one is available')
     .option('--wake-up', 'Required: send wake-up packets')
     .option('--comments <text>', 'comments')
+    .option('--allow-technician-media', 'technicians may build standalone and prestaged media that carry its secrets (R-31; default: administrators only)')
     .option('--acknowledge-high-risk', 'agree to a high-risk deployment (R-10)');
 
   verb(deployments, 'delete <id>', 'delete a deployment', async (run) => {

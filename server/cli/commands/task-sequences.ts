@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 import { formatFields, formatTable } from '../table.js';
 import { countItems, formatTaskSequence, type TaskSequenceView } from '../ts-tree.js';
-import { CliError, defined, enc, ids, int, noun, oneOf, show, verb, type Opts } from '../runtime.js';
+import { CliError, defined, enc, ids, int, noun, oneOf, show, verb, type Opts, type Run } from '../runtime.js';
+import { templateHelp, templateOperations, TEMPLATE_NAMES } from '../ts-templates.js';
 import { registerTsEdits } from './ts-edit.js';
 import { registerTsExport } from './ts-export.js';
 
@@ -103,16 +104,46 @@ function stepTypeDetails(def: StepTypeDef): string {
   return `${head}\n${props}`;
 }
 
+/** Options of the site's Windows types that a template has no use for. */
+const NOT_FOR_TEMPLATES: readonly [string, string][] = [
+  ['upgradePackage', '--upgrade-package'], ['productKey', '--product-key'], ['domain', '--domain'], ['domainOu', '--domain-ou'],
+  ['domainAccount', '--domain-account'], ['domainPassword', '--domain-password'], ['workgroup', '--workgroup'],
+  ['clientPackage', '--client-package'], ['driverPackage', '--driver-package'], ['app', '--app'], ['updates', '--updates'],
+  ['usmtPackage', '--usmt-package'], ['stateStore', '--state-store'], ['captureDestination', '--capture-destination'],
+  ['captureAccount', '--capture-account'], ['capturePassword', '--capture-password'],
+];
+
+/** `--template`: a custom task sequence, then the template's steps in one edit; no half-made sequence stays. */
+async function createFromTemplate(run: Run): Promise<TaskSequenceView> {
+  const o = run.opts;
+  const name = String(o.template);
+  const unused = NOT_FOR_TEMPLATES.filter(([key]) => o[key] !== undefined).map(([, flag]) => flag);
+  if (unused.length) throw new CliError(`--template ${name} does not take ${unused.join(', ')}`);
+  const ops = templateOperations(name, defined({ bootImageId: o.bootImage as string | undefined, osImageId: o.osImage as string | undefined, imageIndex: o.imageIndex as number | undefined }));
+  if (typeof ops === 'string') throw new CliError(ops);
+  const body = defined({ type: 'custom', name: o.name, description: o.description, folderId: o.folder === undefined ? undefined : folderArg(o.folder as string), bootImageId: o.bootImage });
+  const made = await run.api.post<TaskSequenceView>('/task-sequences', body);
+  try {
+    return await run.api.post<TaskSequenceView>(`/task-sequences/${enc(made.id)}/edits`, { operations: ops });
+  } catch (e) {
+    await run.api.delete(`/task-sequences/${enc(made.id)}`).catch(() => undefined);
+    throw e;
+  }
+}
+
 function registerCreate(ts: Command): void {
-  verb(ts, 'create', 'create a task sequence by type; non-custom types get their standard steps (R-01)', async (run) => {
-    const t = await run.api.post<TaskSequenceView>('/task-sequences', createBody(run.opts));
-    show(run, t, (x) => `created task sequence ${x.id}\n${formatTaskSequence(x)}`);
+  verb(ts, 'create', 'create a task sequence by type (R-01: non-custom types get their standard steps) or from a template', async (run) => {
+    const o = run.opts;
+    if ((o.type === undefined) === (o.template === undefined)) throw new CliError('give --type or --template (one of them)');
+    const t = o.template !== undefined ? await createFromTemplate(run) : await run.api.post<TaskSequenceView>('/task-sequences', createBody(o));
+    show(run, t, (x) => `created task sequence ${x.id}${o.template !== undefined ? ` from template ${String(o.template)}` : ''}\n${formatTaskSequence(x)}`);
   })
-    .requiredOption('--type <type>', TS_TYPES.join(', '), oneOf(TS_TYPES))
+    .option('--type <type>', TS_TYPES.join(', '), oneOf(TS_TYPES))
+    .option('--template <name>', `a template instead of a type: ${templateHelp()}`, oneOf(TEMPLATE_NAMES))
     .requiredOption('--name <name>', 'task sequence name')
     .option('--description <text>', 'description')
     .option('--folder <id>', 'folder id, or root')
-    .option('--boot-image <id>', 'boot image (needed by installOs, buildCaptureOs, vhd)')
+    .option('--boot-image <id>', 'boot image (needed by installOs, buildCaptureOs, vhd and the templates)')
     .option('--os-image <id>', 'operating system image to apply')
     .option('--image-index <n>', 'image index in the OS image', int(1))
     .option('--upgrade-package <id>', 'OS upgrade package (upgradeOs)')

@@ -7,8 +7,10 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { PolicyError } from '../../../policy/errors.js';
 import { safeText } from '../../../media/ipxe/script.js';
+import { identifyScript } from '../../../media/ipxe/identify.js';
 import { factsFromQuery, type BootQuery } from '../../site/boot-policy.js';
 import { bootScript } from '../../site/boot-script.js';
+import { checkPxePassword, LOCKOUT_MS, type PasswordCheck } from '../../site/pxe-password.js';
 import type { SiteContext } from '../../site/context.js';
 import { HttpError } from '../errors.js';
 
@@ -18,6 +20,8 @@ export interface BootFiles {
 }
 
 const CHUNK = 256 * 1024;
+
+const req = (reply: FastifyReply) => reply.request;
 
 /** Streams [start, end] of an open file without buffering it whole. */
 function streamRange(file: NonNullable<Awaited<ReturnType<BootFiles['open']>>>, start: number, end: number): Readable {
@@ -88,10 +92,22 @@ async function sendFile(files: BootFiles, path: string, rangeHeader: string | un
 
 export async function bootRoutes(app: FastifyInstance, ctx: SiteContext, files: BootFiles, siteUrl: () => string): Promise<void> {
   const config = { public: true };
-  const script = async (query: BootQuery, reply: FastifyReply) => {
+  // iPXE's `params` sends the PXE password as a form; nothing else on these routes has a body.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+  const script = async (query: BootQuery, reply: FastifyReply, password?: { value: string; who: string }) => {
     let text: string;
     try {
-      text = bootScript(ctx, factsFromQuery(query), siteUrl());
+      // A network boot is a PXE boot: media name their media (/api/v1/media/:id/boot.ipxe), and
+      // nothing a caller puts in this public URL (preferred, unattended, source) widens a boot.
+      const { preferred: _p, unattended: _u, source: _s, mediaForm: _f, ...pxeQuery } = query;
+      const facts = factsFromQuery({ ...pxeQuery, source: 'pxe' });
+      let check: PasswordCheck | null = null;
+      if (password) check = checkPxePassword(ctx.db, password.who, password.value, ctx.now());
+      const message = check === 'wrong' ? 'wrong PXE password' : check === 'locked' ? `too many wrong PXE passwords: wait ${LOCKOUT_MS / 1000} s` : null;
+      if (check && check !== 'ok') req(reply).log.warn({ mac: facts.macAddresses[0] ?? null, check }, 'PXE password refused');
+      text = bootScript(ctx, facts, siteUrl(), { passwordOk: check === 'ok', message, uefi: query.uefi === 'true' });
     } catch (e) {
       if (!(e instanceof PolicyError)) throw e;
       // Bad identity in the URL: still a valid script, so the machine moves on instead of hanging.
@@ -100,12 +116,25 @@ export async function bootRoutes(app: FastifyInstance, ctx: SiteContext, files: 
     }
     return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(text);
   };
-  app.get('/boot.ipxe', { config, schema: { hide: true } }, async (req, reply) => script(req.query as BootQuery, reply));
+  app.get('/boot.ipxe', { config, schema: { hide: true } }, async (req, reply) => {
+    const query = req.query as BootQuery;
+    // A plain `/boot.ipxe` (a DHCP server's boot file URL): iPXE asks again with its identity.
+    if (query.mac !== undefined || query.uuid !== undefined) return script(query, reply);
+    return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(identifyScript(siteUrl()));
+  });
+  // The PXE password's answer (R-18): the same script, proven when the password is right.
+  app.post('/boot.ipxe', { config, schema: { hide: true } }, async (req, reply) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const value = typeof body.password === 'string' ? body.password : '';
+    const q = req.query as BootQuery;
+    const mac = Array.isArray(q.mac) ? q.mac[0] : q.mac;
+    return script(q, reply, { value, who: `${mac ?? q.uuid ?? ''}|${req.ip}` });
+  });
   app.get('/boot/ipxe/:mac', { config, schema: { hide: true } }, async (req, reply) =>
     script({ ...(req.query as BootQuery), mac: (req.params as { mac: string }).mac }, reply),
   );
   app.get('/boot/identity.ini', { config, schema: { hide: true } }, async (req, reply) => {
-    const q = req.query as BootQuery & { deployment?: string };
+    const q = req.query as BootQuery & { deployment?: string; token?: string };
     const facts = factsFromQuery(q);
     const lines = [
       '[osdeploy]',
@@ -114,6 +143,8 @@ export async function bootRoutes(app: FastifyInstance, ctx: SiteContext, files: 
       `uuid=${facts.smbiosUuid ?? ''}`,
       `arch=${facts.architecture}`,
       `deployment=${safeText(q.deployment ?? '', 32)}`,
+      // The per-boot token the script was given, for the engine in Windows PE.
+      ...(q.token && /^osdb_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(q.token) && q.token.length < 1500 ? [`token=${q.token}`] : []),
     ];
     return reply.type('text/plain; charset=utf-8').send(`${lines.join('\r\n')}\r\n`);
   });

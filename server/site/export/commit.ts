@@ -7,7 +7,8 @@
  * Create New gets a new id; Ignore Duplicate writes nothing and links the existing object in
  * its place; Overwrite replaces it under its id (content gains the imported version unless it
  * is already current); an application's new-revision also raises its revision. Imported
- * content's source becomes the import path (`NAME_files/<key>`). Task sequences keep the list
+ * content's source becomes the import path (`NAME_files/<key>`); without files it keeps this
+ * site's own source, or has none — a folder named in the file is never used. Task sequences keep the list
  * of secrets the export removed, so they come back "needs passwords" (R-28).
  */
 import path from 'node:path';
@@ -129,7 +130,8 @@ function writeContent(ctx: SiteContext, file: ImportFile, o: PlanEntry, id: stri
     const version = importedVersion(entry.version!, (current?.version ?? 0) + 1, new Date(now));
     if (current?.manifestSha256 !== version.manifestSha256) versions = [...versions, version];
   }
-  const source = hasFiles ? path.join(file.filesDir!, o.key) : (existing?.sourcePath ?? record.sourcePath);
+  // Never a folder the file names (recordOf drops it): the import path, else what this site had.
+  const source = hasFiles ? path.join(file.filesDir!, o.key) : (existing?.sourcePath ?? '');
   const next = { ...record, sourcePath: source, versions } as ContentObject & { withoutSource?: boolean; revision?: number };
   // Without source files only while nothing was ever imported for it (content/model.ts).
   if (versions.length > 0) delete next.withoutSource;

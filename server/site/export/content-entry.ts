@@ -1,6 +1,6 @@
 /**
- * A content object as an export file carries it (R-27): its metadata, the source folder it had,
- * and the exported version — the file list with every sha256 when content was exported, only
+ * A content object as an export file carries it (R-27): its metadata, the source folder it had
+ * (for the reader's information: an import ignores it, see recordOf), and the exported version — the file list with every sha256 when content was exported, only
  * the manifest hash otherwise. Fields are picked one by one, so nothing the record gains later
  * leaves the site without a decision; parsing refuses anything the schema does not know (R-32).
  */
@@ -121,7 +121,10 @@ function checkVersion(v: ExportedVersion, withFiles: boolean, bad: (m: string) =
 
 /**
  * The record for this site: `id` is this site's, `dependencies` already mapped to this site's
- * ids. The caller adds `versions`, and the source path when the import brings content.
+ * ids. The caller adds `versions`, and the source path when the import brings content. The
+ * entry's `sourcePath` is never taken: it names a folder on the exporting site's host, and a
+ * file must not choose which folder of this host a later `POST /content/:id/import` reads (R-28:
+ * imported content's source is the import path).
  */
 export function recordOf(e: ContentEntry, id: string, dependencies: readonly string[]): NewContent {
   const input: ContentInput = {
@@ -140,7 +143,7 @@ export function recordOf(e: ContentEntry, id: string, dependencies: readonly str
   try {
     // No base record: Overwrite replaces the metadata whole, it does not merge it (R-28).
     const { versions: _v, withoutSource: _w, ...record } = toContent(id, input);
-    return { ...record, sourcePath: e.sourcePath, ...(e.withoutSource ? { withoutSource: true } : {}) } as NewContent;
+    return { ...record, sourcePath: '', ...(e.withoutSource ? { withoutSource: true } : {}) } as NewContent;
   } catch (err) {
     if (err instanceof PolicyError) throw invalid(`content ${e.name}: ${err.message}`, 'archive', 'R-32');
     throw err;

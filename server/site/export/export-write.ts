@@ -6,7 +6,8 @@
  * a damaged blob fails the export instead of producing one that fails on import.
  *
  * Both are written under temporary names and renamed when complete, the zip last: a zip that
- * exists is a whole export. An existing zip or folder is never overwritten.
+ * exists is a whole export. An existing zip or folder is never overwritten. Owner-only, as
+ * everything the site writes that others must not read: files 0600, folders 0700 (R-31).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -18,6 +19,7 @@ import type { ContentStore } from '../../../content/store.js';
 import { conflict, invalid } from '../../../policy/errors.js';
 import { zipStream } from './archive-write.js';
 import type { ExportBundle } from './export.js';
+import { PRIVATE_DIR, PRIVATE_FILE } from '../private-files.js';
 
 /** `/x/NAME.zip` → `/x/NAME_files` (the seed's *export*_files). */
 export function filesFolderOf(zipPath: string): string {
@@ -56,7 +58,7 @@ export async function writeExport(store: ContentStore, bundle: ExportBundle, zip
   const filesDir = bundle.manifest.includesContent ? filesFolderOf(zipPath) : null;
   if (await exists(zipPath)) throw conflict(`${zipPath} already exists`, 'path');
   if (filesDir && (await exists(filesDir))) throw conflict(`${filesDir} already exists`, 'path');
-  await mkdir(path.dirname(zipPath), { recursive: true });
+  await mkdir(path.dirname(zipPath), { recursive: true, mode: PRIVATE_DIR });
   const tag = `.partial-${process.pid}-${randomBytes(6).toString('hex')}`;
   const tmpZip = `${zipPath}${tag}`;
   const tmpFiles = filesDir ? `${filesDir}${tag}` : null;
@@ -64,19 +66,19 @@ export async function writeExport(store: ContentStore, bundle: ExportBundle, zip
   let bytes = 0;
   try {
     if (tmpFiles) {
-      await mkdir(tmpFiles);
+      await mkdir(tmpFiles, { mode: PRIVATE_DIR });
       for (const c of bundle.content) {
         for (const f of c.files) {
           // Paths come from our own library (normalised on import), joined under the key's folder.
           const target = path.join(tmpFiles, c.key, ...f.path.split('/'));
-          await mkdir(path.dirname(target), { recursive: true });
-          await pipeline(await store.open(f.sha256), verifying(f.sha256, f.size, `${c.key}/${f.path}`), createWriteStream(target, { flags: 'wx' }));
+          await mkdir(path.dirname(target), { recursive: true, mode: PRIVATE_DIR });
+          await pipeline(await store.open(f.sha256), verifying(f.sha256, f.size, `${c.key}/${f.path}`), createWriteStream(target, { flags: 'wx', mode: PRIVATE_FILE }));
           files++;
           bytes += f.size;
         }
       }
     }
-    await pipeline(zipStream(bundle.entries, { mtime: new Date(bundle.manifest.exportedAt), ...(opts.forceZip64 ? { forceZip64: true } : {}) }), createWriteStream(tmpZip, { flags: 'wx' }));
+    await pipeline(zipStream(bundle.entries, { mtime: new Date(bundle.manifest.exportedAt), ...(opts.forceZip64 ? { forceZip64: true } : {}) }), createWriteStream(tmpZip, { flags: 'wx', mode: PRIVATE_FILE }));
     if (tmpFiles && filesDir) await rename(tmpFiles, filesDir);
     await rename(tmpZip, zipPath);
   } catch (e) {

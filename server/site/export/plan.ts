@@ -3,6 +3,7 @@
  * the proposed action (policy/export/plan.ts decides), each reference the file does not carry
  * with the local object it will link to, and warnings an administrator should read first.
  */
+import path from 'node:path';
 import { currentVersion } from '../../../content/model.js';
 import type { ContentKind } from '../../../policy/content-refs.js';
 import { planObject, withActions, type ExportedType, type PlanObject, type SiteLookup } from '../../../policy/export/plan.js';
@@ -55,6 +56,22 @@ export function siteLookup(ctx: SiteContext): SiteLookup {
   };
 }
 
+/**
+ * Export files name each content object's source folder at the exporting site. An import never
+ * uses one (content-entry.ts recordOf): say so, for the objects the import writes.
+ */
+function ignoredSources(file: ImportFile, objects: readonly PlanEntry[]): string | null {
+  const named = objects
+    .filter((o) => o.type !== 'taskSequence' && o.action !== 'ignore')
+    .map((o) => ({ key: o.key, sourcePath: file.content.get(o.key)?.sourcePath ?? '' }))
+    .filter((o) => o.sourcePath !== '');
+  if (named.length === 0) return null;
+  const shown = named.slice(0, 5).map((o) => `${o.key} ${JSON.stringify(o.sourcePath.slice(0, 200))}`);
+  const more = named.length > 5 ? ` and ${named.length - 5} more` : '';
+  const where = file.filesDir ? `its source here is the import path (${path.basename(file.filesDir)}/<key>)` : 'without files an object keeps the source folder this site gave it, or has none (give one with POST /content/:id/import {"sourcePath"})';
+  return `source folders named in the file are ignored (${shown.join(', ')}${more}): an import never reads a folder of this host that a file names; ${where} (R-28)`;
+}
+
 /** The plan with default actions, then the caller's `changes` (validated by policy). */
 export function planImport(ctx: SiteContext, file: ImportFile, changes: Readonly<Record<string, unknown>> = {}): Plan {
   const site = siteLookup(ctx);
@@ -82,5 +99,7 @@ export function planImport(ctx: SiteContext, file: ImportFile, changes: Readonly
     if (!r.linkedTo) warnings.push(`${r.type} ${r.name} (${r.key}) was exported without its object and this site has no copy of it: the task sequences that use it cannot be deployed until it exists (R-04)`);
   for (const o of objects)
     if (o.strippedSecrets?.length && o.action !== 'ignore') warnings.push(`task sequence ${o.name} (${o.key}) needs its passwords again after the import (${o.strippedSecrets.join(', ')}); until then it cannot be deployed (R-28)`);
+  const named = ignoredSources(file, objects);
+  if (named) warnings.push(named);
   return { objects, references, warnings };
 }

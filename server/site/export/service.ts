@@ -12,6 +12,7 @@ import { zipStream } from './archive-write.js';
 import { buildExport, type ExportBundle } from './export.js';
 import { filesFolderOf, writeExport, type WrittenExport } from './export-write.js';
 import { dataDirOf } from './sessions.js';
+import { privateDir } from '../private-files.js';
 
 export interface ExportOptions {
   readonly taskSequenceIds: readonly string[];
@@ -60,6 +61,7 @@ export async function exportToPath(ctx: SiteContext, actor: string, opts: Export
   const name = exportName(path.posix.basename(relative));
   const zipPath = path.join(exportsRoot(ctx), path.posix.dirname(relative), `${name}.zip`);
   const bundle = bundleOf(ctx, opts, name);
+  await privateDir(exportsRoot(ctx));
   const written = await writeExport(ctx.library.store, bundle, zipPath, extra);
   audit(ctx, actor, bundle, written.zip);
   return { ...written, bundle };

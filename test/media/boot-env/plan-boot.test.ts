@@ -20,6 +20,7 @@ t.test('R-37 parseCmdline: osdeploy.* keys and every console= from a real-lookin
     onFail: 'reboot',
     failTimeout: 60,
     consoles: ['tty0', 'ttyS0,115200n8'],
+    token: null,
   });
   t.equal(parseCmdline('osdeploy.media=MEDIA42 osdeploy.done=shell osdeploy.onfail=poweroff').media, 'MEDIA42');
   t.equal(parseCmdline('osdeploy.done=shell').done, 'shell');
@@ -30,7 +31,7 @@ t.test('R-37 parseCmdline: osdeploy.* keys and every console= from a real-lookin
 });
 
 t.test('R-37 parseCmdline: defaults, and bad values fall back to them', async (t) => {
-  const defaults = { site: null, deployment: null, media: null, done: 'reboot', onFail: 'shell', failTimeout: 900, consoles: [] };
+  const defaults = { site: null, deployment: null, media: null, done: 'reboot', onFail: 'shell', failTimeout: 900, consoles: [], token: null };
   t.same(parseCmdline(''), defaults, 'an empty command line');
   t.same(parseCmdline('quiet splash root=/dev/sda1 ro'), { ...defaults }, 'no osdeploy.* words');
   t.equal(parseCmdline('osdeploy.done=explode').done, 'reboot', 'unknown done= → reboot');

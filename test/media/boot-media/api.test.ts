@@ -58,6 +58,34 @@ t.test('R-31 media are for technicians and admins; clients cannot build them', a
   t.match(JSON.stringify(audit.json), /media\.created/);
 });
 
+t.test('R-31 media that would carry secrets: administrators, or technicians for deployments that allow it', async (t) => {
+  const { h, s } = await site(t);
+  const password = 'Tr0ub4dor&3-media';
+  for (const type of ['standalone', 'prestaged'] as const) {
+    const format = type === 'prestaged' ? 'raw' : 'tar';
+    const res = await h.call('POST', '/media', { token: h.tokens.technician, body: { type, format, deploymentId: s.secretive, password } });
+    t.equal(res.status, 403, `${type}: a technician is refused`);
+    t.match(res.json, { error: 'forbidden', field: 'deploymentId' });
+    t.match(res.json.message, new RegExp(`^${type} media for deployment ${s.secretive} would carry secrets \\(step "Join" password, hidden variable JoinKey\\), and deployment ${s.secretive} does not allow technician media \\(allowTechnicianMedia is false\\)`));
+    t.notOk(res.body.includes(STEP_SECRET) || res.body.includes(HIDDEN_VALUE), 'names, never values');
+  }
+  t.equal((await h.call('GET', '/media')).json.items.length, 0, 'a refused request records nothing and mints no token');
+  t.equal((await h.call('GET', '/audit?action=media.created')).json.total, 0);
+
+  // The administrator builds them; a technician builds them for the deployment an administrator marked.
+  const admin = await h.call('POST', '/media', { token: h.tokens.admin, body: { type: 'standalone', format: 'tar', deploymentId: s.secretive, password } });
+  t.equal(admin.status, 202, admin.body);
+  t.equal((await mediaBuilt(h.ctx, admin.json.id)).state, 'ready');
+  const marked = await build(h, { type: 'standalone', format: 'tar', deploymentId: s.forTechnicians, password });
+  t.match(marked, { type: 'standalone', deploymentId: s.forTechnicians, protected: true, createdBy: /^technician:/ });
+
+  // No secrets on them: a technician's, whatever the deployment says.
+  const bootable = await build(h, { type: 'bootable', format: 'tar', deploymentId: s.secretive });
+  t.match(bootable, { type: 'bootable', preferred: s.secretive });
+  const plain = await build(h, { type: 'standalone', format: 'tar', deploymentId: s.hidden });
+  t.match(plain, { type: 'standalone', deploymentId: s.hidden, protected: false });
+});
+
 t.test('bad requests name the field; rules refuse with 422', async (t) => {
   const { h, s } = await site(t);
   const post = (body: unknown) => h.call('POST', '/media', { body, token: h.tokens.technician });
@@ -70,7 +98,7 @@ t.test('bad requests name the field; rules refuse with 422', async (t) => {
   t.match((await post({ type: 'bootable', deploymentId: s.hidden, expiresAt: '2020-01-01' })).json, { field: 'expiresAt', message: /not in the future/ });
   t.match((await post({ type: 'bootable', deploymentId: s.hidden, password: 'short' })).json, { field: 'password' });
   t.match((await post({ type: 'bootable', deploymentId: s.hidden, siteUrl: 'http://x/y' })).json, { field: 'siteUrl' });
-  const secrets = await post({ type: 'standalone', deploymentId: s.secretive, format: 'tar' });
+  const secrets = await post({ type: 'standalone', deploymentId: s.forTechnicians, format: 'tar' });
   t.equal(secrets.status, 422);
   t.match(secrets.json, { rule: 'R-25', field: 'password', message: /secrets in the clear \(step "Join" password, hidden variable JoinKey\)/ });
   t.notOk(secrets.body.includes(STEP_SECRET) || secrets.body.includes(HIDDEN_VALUE), 'the refusal names secrets, never their values');
@@ -85,37 +113,44 @@ t.test('R-20 bootable media with a hidden deployment runs it unattended; without
   const vars = readJson(dir, LAYOUT.variables);
   t.match(vars, { protected: false, allowUnattended: true, site: 'http://192.0.2.10:8080', mediaForm: 'usb', variables: { SMSTSPreferredAdvertID: s.hidden, OSDComputerName: 'LAB-01' } });
   const script = readFileSync(path.join(dir, LAYOUT.biosScript), 'utf8');
-  t.match(script, `/boot.ipxe?mac=\${netX/mac}&uuid=\${osd-uuid}&arch=x64&mediaForm=usb&source=media&preferred=${s.hidden}&unattended=true`);
+  t.match(script, `/api/v1/media/${m.id}/boot.ipxe?mac=\${netX/mac}&uuid=\${osd-uuid}&arch=x64&mediaForm=usb`, 'the loader names its media, nothing a URL could widen');
+  t.notOk(script.includes('unattended='), 'no unattended flag in the URL');
 
-  // The media's token is a client token named for the media; the engine asks with it.
+  // The media's token is a client token named for the media; the engine asks with it, and the
+  // site answers from the media's own record (R-20), whatever the query says.
   const tokens = await h.call('GET', '/tokens');
-  t.match(tokens.json.items.find((x: Json) => x.id === m.tokenId), { name: `media ${m.id}`, role: 'client', mediaId: m.id, expiresAt: null });
-  const ask = (q: string) => h.call('GET', `/boot-policy?${q}`, { token: vars.token });
+  t.match(tokens.json.items.find((x: Json) => x.id === m.tokenId), { name: `media ${m.id}`, role: 'client', mediaId: m.id, expiresAt: null, scope: 'media' });
+  const ask = (q: string, token = vars.token) => h.call('GET', `/boot-policy?${q}`, { token });
   const run = await ask(`mac=${QEMU_MAC}&source=media&preferred=${s.hidden}&unattended=true`);
   t.match(run.json, { kind: 'run', why: 'preferred', deploymentId: s.hidden, builtIns: { _SMSTSMediaType: 'BootMedia', _SMSTSAdvertID: s.hidden } });
-  const without = await ask(`mac=${QEMU_MAC}&source=media&unattended=true`);
+  t.match((await ask(`mac=${QEMU_MAC}&source=pxe`)).json, { kind: 'run', deploymentId: s.hidden, builtIns: { _SMSTSMediaType: 'BootMedia' } }, 'the media’s own settings, not the query');
+  // Without SMSTSPreferredAdvertID (an administrator asking as any machine) the hidden one is never offered.
+  const without = await ask(`mac=${QEMU_MAC}&source=media&unattended=true`, h.tokens.admin);
   t.equal(without.json.kind, 'offer');
   t.same(without.json.offers.map((o: Json) => o.deploymentId), [s.visible], 'only the visible deployment is offered');
   t.notOk(without.body.includes(s.hidden), 'the hidden deployment never appears without SMSTSPreferredAdvertID');
-  const attended = await ask(`mac=${QEMU_MAC}&source=media&preferred=${s.hidden}`);
+  const attended = await ask(`mac=${QEMU_MAC}&source=media&preferred=${s.hidden}`, h.tokens.admin);
   t.match(attended.json, { kind: 'offer', note: /unattended deployment is not allowed/ });
 
   // What the boot loader on the media asks: the site answers with the hidden deployment's boot image.
-  const boot = await h.app.inject({ method: 'GET', url: `/boot.ipxe?mac=${QEMU_MAC}&uuid=&arch=x64&mediaForm=usb&source=media&preferred=${s.hidden}&unattended=true` });
+  const boot = await h.app.inject({ method: 'GET', url: `/api/v1/media/${m.id}/boot.ipxe?mac=${QEMU_MAC}&uuid=&arch=x64&mediaForm=usb` });
+  t.match(boot.body, `osdeploy.deployment=${s.hidden}`);
+  const plain = await h.app.inject({ method: 'GET', url: `/boot.ipxe?mac=${QEMU_MAC}&uuid=&arch=x64&mediaForm=usb&source=media&preferred=${s.hidden}&unattended=true` });
+  t.notOk(plain.body.includes(s.hidden), 'the public /boot.ipxe honours no preferred or unattended (L-7)');
   t.match(boot.body, `osdeploy.deployment=${s.hidden}`);
 });
 
 t.test('a media password: wrong password is a clear error and no plain value is anywhere on the ISO', { skip: missingFor('iso') }, async (t) => {
   const { h, s } = await site(t);
   const password = 'Tr0ub4dor&3-media';
-  const m = await build(h, { type: 'standalone', deploymentId: s.secretive, allowUnattended: true, password, variables: { OSDComputerName: 'Plain-Name-Zq' } });
+  const m = await build(h, { type: 'standalone', deploymentId: s.forTechnicians, allowUnattended: true, password, variables: { OSDComputerName: 'Plain-Name-Zq' } });
   t.match(m, { format: 'iso', protected: true });
   const iso = await download(h, m.id);
   const file = path.join(tempDir(t), 'media.iso');
   (await import('node:fs')).writeFileSync(file, iso);
 
   const unlocked = await inspectMedia(file, { password, now: h.clock.now() });
-  t.same(unlocked.variables, { OSDComputerName: 'Plain-Name-Zq', SMSTSPreferredAdvertID: s.secretive });
+  t.same(unlocked.variables, { OSDComputerName: 'Plain-Name-Zq', SMSTSPreferredAdvertID: s.forTechnicians });
   t.ok(unlocked.check.ok, 'the manifest matches');
   await t.rejects(inspectMedia(file, { password: 'Tr0ub4dor&3-wrong', now: h.clock.now() }), { code: 'wrong-password', message: 'wrong media password' });
   const locked = await inspectMedia(file, { now: h.clock.now() });
@@ -132,7 +167,7 @@ t.test('a media password: wrong password is a clear error and no plain value is 
   const listed = (readJson(dir, LAYOUT.content) as Json).content as Json[];
   t.ok(listed.length >= 2, 'the boot image and the task sequence’s content');
   t.same(secrets.policy.content, listed.map((c) => ({ id: c.id, kind: c.kind, version: c.version, root: c.root, filesSha256: c.manifestSha256 })), 'each object’s id, kind, version, place and file-list hash');
-  for (const plain of ['Plain-Name-Zq', s.secretive, secrets.token, STEP_SECRET, HIDDEN_VALUE, password]) {
+  for (const plain of ['Plain-Name-Zq', s.forTechnicians, secrets.token, STEP_SECRET, HIDDEN_VALUE, password]) {
     t.equal(iso.indexOf(Buffer.from(plain)), -1, `${plain.slice(0, 12)}… appears nowhere on the ISO`);
   }
   const script = readFileSync(path.join(dir, LAYOUT.biosScript), 'utf8');
@@ -141,7 +176,7 @@ t.test('a media password: wrong password is a clear error and no plain value is 
   // The site answers that loader with the media's SMSTSPreferredAdvertID and unattended setting.
   const boot = await h.app.inject({ method: 'GET', url: `/api/v1/media/${m.id}/boot.ipxe?mac=${QEMU_MAC}&arch=x64&preferred=PS129999&unattended=false` });
   t.equal(boot.statusCode, 200);
-  t.match(boot.body, `osdeploy.deployment=${s.secretive}`, 'query parameters cannot override the media record');
+  t.match(boot.body, `osdeploy.deployment=${s.forTechnicians}`, 'query parameters cannot override the media record');
 });
 
 t.test('R-25 expiry: the media token and the media loader are refused after it with "media expired"', async (t) => {

@@ -43,7 +43,7 @@ t.test('bootable ISO: El Torito BIOS and UEFI entries, hybrid, iPXE for BIOS, GR
   const script = readFileSync(path.join(out, 'osdeploy.ipxe'), 'utf8');
   t.match(script, /^#!ipxe\n/);
   t.match(script, /\ndhcp \|\| goto failed\n/);
-  t.match(script, 'chain http://192.0.2.10:8080/boot.ipxe?mac=${netX/mac}&uuid=${osd-uuid}&arch=x64&mediaForm=cd&source=media&preferred=PS120001&unattended=true', 'chains to the site naming SMSTSPreferredAdvertID');
+  t.match(script, 'chain http://192.0.2.10:8080/api/v1/media/PS1MBOOISO/boot.ipxe?mac=${netX/mac}&uuid=${osd-uuid}&arch=x64&mediaForm=cd', 'chains to the site naming the media, whose record holds SMSTSPreferredAdvertID');
 
   // The EFI system image is a FAT filesystem holding GRUB as the removable-media loader, built
   // with the media's configuration inside, and iPXE with its script as the menu's other entry.

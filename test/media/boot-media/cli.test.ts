@@ -54,7 +54,12 @@ t.test('media create --format folder unpacks the stick; a password locks inspect
   const { site, tech, s } = await setup(t);
   const out = path.join(site.work, 'stick');
   const env = { env: { OSDEPLOY_TOKEN: tech } };
-  const r = await site.cli(['media', 'create', '--type', 'standalone', '--deployment', s.secretive, '--password', 'stick-password-1', '--format', 'folder', '--out', out], env);
+  // R-31: the secret task sequence's standalone media are a technician's only where an administrator allowed it.
+  const denied = await site.cli(['media', 'create', '--type', 'standalone', '--deployment', s.secretive, '--password', 'stick-password-1', '--format', 'folder', '--out', out], env);
+  t.equal(denied.code, 1);
+  t.match(denied.stderr, new RegExp(`^osdeploy: standalone media for deployment ${s.secretive} would carry secrets .*allowTechnicianMedia is false.*--allow-technician-media`, 'm'));
+  t.notOk(existsSync(out), 'nothing written');
+  const r = await site.cli(['media', 'create', '--type', 'standalone', '--deployment', s.forTechnicians, '--password', 'stick-password-1', '--format', 'folder', '--out', out], env);
   t.equal(r.code, 0, r.stderr);
   t.ok(existsSync(path.join(out, ...LAYOUT.efiLoader.split('/'))), 'EFI/BOOT/BOOTX64.EFI for UEFI boot from a FAT32 stick');
   t.ok(existsSync(path.join(out, LAYOUT.syslinuxCfg)), 'syslinux.cfg for `syslinux -i` (BIOS)');
@@ -67,7 +72,7 @@ t.test('media create --format folder unpacks the stick; a password locks inspect
   t.equal(wrong.code, 1);
   t.equal(wrong.stderr.trim(), 'osdeploy: wrong media password');
   const open = await site.cli(['media', 'inspect', out, '--password', 'stick-password-1'], env);
-  t.match(open.stdout, new RegExp(`^  SMSTSPreferredAdvertID = ${s.secretive}$`, 'm'));
+  t.match(open.stdout, new RegExp(`^  SMSTSPreferredAdvertID = ${s.forTechnicians}$`, 'm'));
   t.match(locked.stdout, /^content list: locked \(give --password to check osdeploy\/content\.json against the sealed policy\)$/m);
   t.match(open.stdout, /task sequence: Domain install \(PS1[0-9A-F]+\), deployment PS1\d+, \d+ step\(s\)/);
   t.equal(open.code, 0, open.stderr);
@@ -87,7 +92,7 @@ t.test('media create --format folder unpacks the stick; a password locks inspect
   t.equal(stillLocked.code, 0, 'without the password the check cannot run: not a failure');
   t.same(JSON.parse(stillLocked.stdout).contentCheck, { state: 'locked' });
 
-  const refused = await site.cli(['media', 'create', '--type', 'standalone', '--deployment', s.secretive, '--format', 'tar', '--out', path.join(site.work, 'x.tar')], env);
+  const refused = await site.cli(['media', 'create', '--type', 'standalone', '--deployment', s.forTechnicians, '--format', 'tar', '--out', path.join(site.work, 'x.tar')], env);
   t.equal(refused.code, 1);
   t.match(refused.stderr, /^osdeploy: standalone media would carry secrets in the clear .*\(field password, rule R-25\)$/m);
   const client = await site.cli(['media', 'list'], { env: { OSDEPLOY_TOKEN: (await site.api<{ token: string }>('POST', '/tokens', { name: 'c', role: 'client' })).token } });

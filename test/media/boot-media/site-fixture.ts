@@ -3,7 +3,9 @@
  * boot files are its own content) and an OS image,
  * both imported from small folders; a computer (qemu's default MAC) in a collection with a
  * hidden variable; a task sequence with a Join Domain password; and two deployments to the
- * collection, one visible and one hidden (R-12, R-20). Works with any `call`-style client.
+ * collection, one visible and one hidden (R-12, R-20); the secret task sequence deployed twice,
+ * once as it comes (only administrators build its standalone media) and once with
+ * allowTechnicianMedia (R-31). Works with any `call`-style client.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -26,6 +28,8 @@ export interface MediaSite {
   readonly visible: string;
   /** A task sequence with a step secret, deployed hidden to a collection with a hidden variable. */
   readonly secretive: string;
+  /** The same, deployed with allowTechnicianMedia: technicians may build its standalone media (R-31). */
+  readonly forTechnicians: string;
   readonly clientsOnly: string;
 }
 
@@ -60,7 +64,7 @@ export async function mediaSite(call: Call, t: { teardown(fn: () => unknown): vo
   const ts = (name: string) => ok(call, 'POST', '/task-sequences', { type: 'installOs', name, bootImageId, osImageId });
   const [hiddenTs, visibleTs, secretTs, clientsTs] = [await ts('Hidden install'), await ts('Visible install'), await ts('Domain install'), await ts('Clients only')];
   await ok(call, 'POST', `/task-sequences/${secretTs}/edits`, { operations: [{ op: 'addStep', type: 'JoinDomainOrWorkgroup', name: 'Join', properties: { mode: 'domain', domain: 'contoso.com', account: 'CONTOSO\\join', password: STEP_SECRET } }] }, 200);
-  const deploy = (taskSequenceId: string, collection: string, availability: string) => ok(call, 'POST', '/deployments', { taskSequenceId, collectionId: collection, availability });
+  const deploy = (taskSequenceId: string, collection: string, availability: string, extra: Record<string, unknown> = {}) => ok(call, 'POST', '/deployments', { taskSequenceId, collectionId: collection, availability, ...extra });
   return {
     computerId,
     collectionId,
@@ -70,5 +74,6 @@ export async function mediaSite(call: Call, t: { teardown(fn: () => unknown): vo
     visible: await deploy(visibleTs, collectionId, 'clientsMediaPxe'),
     secretive: await deploy(secretTs, secretCollection, 'mediaPxeHidden'),
     clientsOnly: await deploy(clientsTs, collectionId, 'clients'),
+    forTechnicians: await deploy(secretTs, secretCollection, 'mediaPxeHidden', { allowTechnicianMedia: true }),
   };
 }

@@ -60,7 +60,9 @@ t.test('R-30 the outbox keeps messages on disk while the site is unreachable; a 
   t.teardown(() => proxy.close());
   const dir = path.join(tempDir(t), 'outbox');
   const log: string[] = [];
-  const outbox = new Outbox(dir, new SiteClient(proxy.url, s.clientToken), (l) => log.push(l));
+  // The outbox as such, with a relay token (scope site): token binding is tested in test/server/security.
+  const { token: relay } = await s.api<{ token: string }>('POST', '/tokens', { name: 'relay', role: 'client', scope: 'site' });
+  const outbox = new Outbox(dir, new SiteClient(proxy.url, relay), (l) => log.push(l));
   const runId = randomUUID();
   const messages = ['runStarted', 'progress', 'runFinished'].map((kind) => ({ id: randomUUID(), at: Date.now(), computerId: pc.computer.id, deploymentId: 'PS129999', runId, kind, ...(kind === 'runFinished' ? { outcome: 'success' } : {}) }));
   for (const m of messages) outbox.add(m);
@@ -72,7 +74,7 @@ t.test('R-30 the outbox keeps messages on disk while the site is unreachable; a 
   t.equal(await outbox.flush(true), 0);
   t.same(outbox.pending(), [], 'the files go once the site has them');
   // The answer to a batch can be lost after the site stored it: the same ids again are harmless.
-  const resend = await new SiteClient(proxy.url, s.clientToken).postStatus(messages);
+  const resend = await new SiteClient(proxy.url, relay).postStatus(messages);
   t.same(resend, { accepted: 0, duplicates: 3, rejected: [] });
   const stored = await s.api<Messages>('GET', `/status-messages?computerId=${pc.computer.id}`);
   t.equal(stored.total, 3);

@@ -30,7 +30,9 @@ export interface EngineSite {
 export async function engineSite(t: Teardowns): Promise<EngineSite> {
   const site = await startSite(t);
   const api = site.api.bind(site) as EngineSite['api'];
-  const { token: clientToken } = await api<{ token: string }>('POST', '/tokens', { name: 'engine', role: 'client' });
+  // A relay token (scope site): these tests are about the engine; what enrollment, media and
+  // per-boot tokens may do is tested in test/server/security/tokens.test.ts and the qemu e2e runs.
+  const { token: clientToken } = await api<{ token: string }>('POST', '/tokens', { name: 'engine', role: 'client', scope: 'site' });
 
   async function add(tsId: string, specs: readonly StepSpec[], parentId: string | null, ids: Record<string, string>): Promise<void> {
     for (const s of specs) {

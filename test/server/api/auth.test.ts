@@ -26,21 +26,26 @@ t.test('R-31 a revoked token is refused', async (t) => {
   const h = await apiHarness(t);
   const created = await h.call('POST', '/tokens', { body: { name: 'ci', role: 'technician' } });
   t.equal(created.status, 201);
-  t.equal((await h.call('GET', '/computers', { token: created.json.token })).status, 200, 'works before revocation');
+  t.equal((await h.call('GET', '/media', { token: created.json.token })).status, 200, 'works before revocation');
   const revoke = await h.call('DELETE', `/tokens/${created.json.id}`);
   t.equal(revoke.status, 204);
-  const after = await h.call('GET', '/computers', { token: created.json.token });
+  const after = await h.call('GET', '/media', { token: created.json.token });
   t.equal(after.status, 401);
   t.equal((await h.call('DELETE', `/tokens/${created.json.id}`)).status, 404, 'revoking twice is a 404');
   const listed = await h.call('GET', '/tokens');
   t.not(listed.json.items.find((x: { id: string }) => x.id === created.json.id).revokedAt, null, 'the list shows it revoked');
 });
 
-t.test('R-31 technician can read but not change', async (t) => {
+t.test('R-31 technician: media and what building them needs, nothing else', async (t) => {
   const h = await apiHarness(t);
   const tech = h.tokens.technician;
-  for (const url of ['/computers', '/collections', '/task-sequences', '/deployments', '/settings', '/audit', '/step-types', '/folders', '/content'])
+  for (const url of ['/task-sequences', '/deployments', '/boot-images', '/media'])
     t.equal((await h.call('GET', url, { token: tech })).status, 200, `technician GET ${url}`);
+  for (const url of ['/computers', '/collections', '/settings', '/audit', '/step-types', '/folders', '/content', '/status-messages', '/alerts', '/distribution-points', '/distribution-jobs', '/tokens', '/boot-images/builds']) {
+    const res = await h.call('GET', url, { token: tech });
+    t.equal(res.status, 403, `technician GET ${url}: 403`);
+    t.match(res.json, { error: 'forbidden', message: `the technician role may not GET /api/v1${url}` });
+  }
 
   const post = await h.call('POST', '/computers', { token: tech, body: { name: 'PC1', macAddresses: ['00:11:22:33:44:55'] } });
   t.equal(post.status, 403);

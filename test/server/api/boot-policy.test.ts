@@ -135,7 +135,8 @@ t.test('R-23/R-24 variables and built-ins: the client sees hidden values, people
     { name: 'AdminPassword', value: SECRET, hidden: true },
     { name: 'OSDComputerName', value: 'PC-NEW', hidden: false },
   ]);
-  for (const token of [h.tokens.admin, h.tokens.technician]) {
+  t.equal((await h.call('GET', `/boot-policy?mac=${MAC}&uuid=${UUID}`, { token: h.tokens.technician })).status, 403, 'technicians do not read machines’ policy (R-31)');
+  for (const token of [h.tokens.admin]) {
     const person = await h.call('GET', `/boot-policy?mac=${MAC}&uuid=${UUID}`, { token });
     t.equal(person.status, 200);
     t.same(person.json.variables[0], { name: 'AdminPassword', value: null, hidden: true });

@@ -34,8 +34,9 @@ t.test('R-09 deployment ids are the site code and a counter; list, get, delete',
   t.equal((await h.call('GET', '/deployments?limit=0')).status, 400);
 
   const got = await h.call('GET', '/deployments/PS120001', { token: h.tokens.technician });
-  t.equal(got.status, 200);
+  t.equal(got.status, 200, 'technicians read deployments to build media for them (R-31)');
   t.equal(got.json.comments, 'first wave');
+  t.equal(got.json.allowTechnicianMedia, false);
   t.equal((await h.call('GET', '/deployments/PS129999')).status, 404);
   t.equal((await h.call('DELETE', '/deployments/PS120001', { token: h.tokens.technician })).status, 403);
   t.equal((await h.call('DELETE', '/deployments/PS120001')).status, 204);
@@ -181,4 +182,20 @@ t.test('R-10 a collection with a site system is blocked or warned per setting', 
   const notOs = await h.call('POST', '/deployments', { body: { ...body, taskSequenceId: custom.tsId } });
   t.equal(notOs.status, 201, 'a task sequence that deploys no OS is not high-risk');
   t.equal(notOs.json.highRiskVerdict, 'notHighRisk');
+});
+
+t.test('R-31 allowTechnicianMedia: set by an administrator, shown, false for deployments stored before it existed', async (t) => {
+  const h = await apiHarness(t);
+  const { tsId } = await customTaskSequence(h);
+  const col = await collection(h, 'Lab');
+  const marked = await h.call('POST', '/deployments', { body: { taskSequenceId: tsId, collectionId: col, availability: 'mediaPxeHidden', allowTechnicianMedia: true } });
+  t.equal(marked.status, 201, marked.body);
+  t.equal(marked.json.allowTechnicianMedia, true);
+  t.match((await h.call('POST', '/deployments', { body: { taskSequenceId: tsId, collectionId: col, allowTechnicianMedia: 1 } })).json, { field: 'body.allowTechnicianMedia' });
+  t.match((await h.call('POST', '/deployments', { body: { taskSequenceId: tsId, collectionId: col, availability: 'clients', allowTechnicianMedia: true } })), { status: 422, json: { rule: 'R-31' } });
+  t.equal((await h.call('POST', '/deployments', { token: h.tokens.technician, body: { taskSequenceId: tsId, collectionId: col, availability: 'mediaPxe', allowTechnicianMedia: true } })).status, 403, 'technicians cannot mark deployments');
+
+  h.db.prepare("UPDATE deployments SET doc = json_remove(doc, '$.allowTechnicianMedia') WHERE id = ?").run(marked.json.id);
+  t.equal((await h.call('GET', `/deployments/${marked.json.id}`)).json.allowTechnicianMedia, false, 'an old doc reads as false');
+  t.equal((await h.call('GET', '/deployments')).json.items[0].allowTechnicianMedia, false);
 });

@@ -3,7 +3,7 @@ import { apiHarness, CLOCK_START, type Json } from '../../fixtures/api-harness.j
 
 const DEFAULTS = {
   highRisk: { defaultSize: 100, maxSize: 1000, siteSystems: 'block', warnOnServers: true },
-  pxe: { enabled: true, unknownComputerSupport: true, responseDelaySeconds: 0, passwordRequired: false, uefiX64BootFile: 'ipxe.efi' },
+  pxe: { enabled: true, unknownComputerSupport: true, responseDelaySeconds: 0, passwordRequired: false, uefiX64BootFile: 'ipxe.efi', passwordSet: false },
 };
 
 t.test('R-10/R-18 settings: defaults, partial updates, validation errors named', async (t) => {
@@ -38,7 +38,7 @@ t.test('R-10/R-18 settings: defaults, partial updates, validation errors named',
   t.equal((await h.call('PATCH', '/settings', { body: '{"pxe": ' })).status, 400, 'bad JSON');
   t.same((await h.call('GET', '/settings')).json, both.json, 'no refused PATCH changed anything');
 
-  t.equal((await h.call('GET', '/settings', { token: h.tokens.technician })).status, 200);
+  t.equal((await h.call('GET', '/settings', { token: h.tokens.technician })).status, 403, 'R-31: technicians build media only');
   t.equal((await h.call('PATCH', '/settings', { token: h.tokens.technician, body: { pxe: { enabled: true } } })).status, 403);
   t.equal((await h.call('GET', '/settings', { token: h.tokens.client })).status, 403);
 });
@@ -81,7 +81,7 @@ t.test('R-30 the audit log lists administrative changes newest first, with pagin
   t.equal((await h.call('GET', '/audit?action=no.such')).json.total, 0);
 
   for (const query of ['limit=0', 'limit=5000', 'offset=x', 'colour=red']) t.equal((await h.call('GET', `/audit?${query}`)).status, 400, `${query} → 400`);
-  t.equal((await h.call('GET', '/audit', { token: h.tokens.technician })).status, 200);
+  t.equal((await h.call('GET', '/audit', { token: h.tokens.technician })).status, 403, 'R-31: technicians build media only');
   t.equal((await h.call('GET', '/audit', { token: h.tokens.client })).status, 403);
 });
 

@@ -122,7 +122,8 @@ t.test('R-30 a deployment shows counts by state and each computer’s last state
   await run(h, bad, dep, 'failed');
   await run(h, busy, dep, null);
 
-  const s = (await h.call('GET', `/deployments/${dep}/status`, { token: h.tokens.technician })).json;
+  t.equal((await h.call('GET', `/deployments/${dep}/status`, { token: h.tokens.technician })).status, 403, 'R-31: status is for administrators');
+  const s = (await h.call('GET', `/deployments/${dep}/status`)).json;
   t.same(s.counts, { success: 1, inProgress: 1, error: 1, unknown: 1, total: 4 }, 'each computer once, by its latest run');
   const state = Object.fromEntries(s.computers.map((c: Json) => [c.name, c.state]));
   t.same(state, { OK: 'success', BAD: 'error', BUSY: 'inProgress', IDLE: 'unknown' });

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { apiHarness, type ApiHarness, type Json } from '../../fixtures/api-harness.js';
+import { getDoc } from '../../../server/store/docs.js';
 
 async function content(h: ApiHarness, kind: string, name: string, extra: Record<string, unknown> = {}): Promise<string> {
   const res = await h.call('POST', '/content', { body: { kind, name, ...extra } });
@@ -110,7 +111,8 @@ t.test('R-03/R-31 step secrets are write-only: never in a response, named in sec
     for (const secret of [JOIN, KEY, RUNAS]) t.notOk(res.body.includes(secret), `response ${i} does not hold ${secret.slice(0, 8)}…`);
   }
   const stored = h.db.prepare('SELECT doc FROM task_sequences WHERE id = ?').get(id) as { doc: string };
-  t.ok(stored.doc.includes(JOIN), 'the secret is stored for the task sequence engine');
+  t.notOk(stored.doc.includes(JOIN), 'the secret is encrypted at rest (R-31)');
+  t.ok(JSON.stringify(getDoc(h.db, 'task_sequences', id)).includes(JOIN), 'the secret is stored for the task sequence engine');
 });
 
 t.test('R-02 edits: add step and group, move across groups, rename, disable, condition, continue on error, properties', async (t) => {
@@ -184,7 +186,8 @@ t.test('R-02 a failing edit list leaves the task sequence unchanged', async (t) 
 
 t.test('R-03 the step catalog declares typed properties and secrets', async (t) => {
   const h = await apiHarness(t);
-  const res = await h.call('GET', '/step-types', { token: h.tokens.technician });
+  t.equal((await h.call('GET', '/step-types', { token: h.tokens.technician })).status, 403, 'R-31: authoring is for administrators');
+  const res = await h.call('GET', '/step-types');
   t.equal(res.status, 200);
   const all = res.json.categories.flatMap((c: Json) => c.steps);
   t.ok(res.json.categories.length >= 4, 'grouped by category');

@@ -82,8 +82,15 @@ t.test('a new token is printed once, and works', async (t) => {
   t.equal(created.code, 0, created.stderr);
   const token = capture(created.stdout, /shown only this once:\n(\S+)/);
   t.match(token, /^\S{20,}$/);
-  const tech = await fetch(`${site.url}/api/v1/collections`, { headers: { authorization: `Bearer ${token}` } });
+  const tech = await fetch(`${site.url}/api/v1/deployments`, { headers: { authorization: `Bearer ${token}` } });
   t.equal(tech.status, 200, 'the printed token works');
+  t.equal((await fetch(`${site.url}/api/v1/collections`, { headers: { authorization: `Bearer ${token}` } })).status, 403, 'with its role: technicians read no collections');
+  const images = await site.cli(['boot-images', 'list'], { env: { OSDEPLOY_TOKEN: token } });
+  t.equal(images.code, 0, images.stderr);
+  t.match(images.stdout, /^ID\s+NAME\s+ARCH\s+OS\s+VERSION\s+USABLE/, 'a technician lists the boot images for media');
+  const content = await site.cli(['content', 'list'], { env: { OSDEPLOY_TOKEN: token } });
+  t.equal(content.code, 1);
+  t.match(content.stderr, /the technician role may not GET \/api\/v1\/content/);
 });
 
 t.test('ts edit applies a JSON list of operations atomically', async (t) => {

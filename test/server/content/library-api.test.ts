@@ -86,13 +86,15 @@ t.test('R-04 fields a kind does not have are refused by name; dependencies must 
   t.match(await h.call('PATCH', `/content/${boot.json.id}`, { body: { kind: 'package' } }), { status: 400, json: { field: 'kind' } });
 });
 
-t.test('R-31 roles: admins import; technicians read; clients read only version file lists', async (t) => {
+t.test('R-31 roles: admins import and read; technicians see boot images only; clients read only version file lists', async (t) => {
   const h = await apiHarness(t);
   const c = await h.call('POST', '/content', { body: { kind: 'package', name: 'P', sourcePath: folder(t, { 'a.txt': 'a' }) } });
   const id = c.json.id;
   t.equal((await h.call('POST', '/content', { token: h.tokens.technician, body: { kind: 'package', name: 'T' } })).status, 403);
   t.equal((await h.call('POST', `/content/${id}/import`, { token: h.tokens.client, body: {} })).status, 403);
-  t.equal((await h.call('GET', `/content/${id}`, { token: h.tokens.technician })).status, 200);
+  t.equal((await h.call('GET', `/content/${id}`, { token: h.tokens.technician })).status, 403, 'technicians read no content records');
+  t.equal((await h.call('GET', `/content/${id}/versions/1`, { token: h.tokens.technician })).status, 403);
+  t.same((await h.call('GET', '/boot-images', { token: h.tokens.technician })).json, { items: [] }, 'only boot images, and a package is none');
   t.equal((await h.call('GET', '/content', { token: h.tokens.client })).status, 403);
   t.equal((await h.call('GET', `/content/${id}/versions/1`, { token: h.tokens.client })).status, 200, 'the engine checks file lists against manifest hashes');
   t.equal((await h.call('GET', `/content/${id}/versions/1`, { token: null })).status, 401);

@@ -97,7 +97,8 @@ t.test('R-31 a token of any role or a signed URL; forged, altered and expired li
   const { h, id, sha } = await setup(t);
   t.equal((await get(h, `/content/${id}/1/data.bin`, {}, null)).statusCode, 401);
   t.equal((await get(h, `/content/${id}/1/data.bin`, {}, 'osd_not-a-token')).statusCode, 401);
-  const links = await h.call('POST', `/content/${id}/links`, { token: h.tokens.technician, body: { ttlSeconds: 60 } });
+  t.equal((await h.call('POST', `/content/${id}/links`, { token: h.tokens.technician, body: { ttlSeconds: 60 } })).status, 403, 'signed links are for administrators (R-31: technicians build media only)');
+  const links = await h.call('POST', `/content/${id}/links`, { body: { ttlSeconds: 60 } });
   t.equal(links.status, 200);
   const link = links.json.files.find((f: { path: string }) => f.path === 'data.bin');
   const url = new URL(link.url);

@@ -8,12 +8,14 @@ import { promisify } from 'node:util';
 import { loadConfig } from '../../../server/config.js';
 import { createLogger } from '../../../server/logger.js';
 import { startService } from '../../../server/main.js';
-import { createContentFromSource } from '../../../server/site/content.js';
+import { createContentFromSource, updateContent } from '../../../server/site/content.js';
 
 const run = promisify(execFile);
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-t.test('R-21/R-22 TFTP and /boot/ read content from the content store (Windows paths, any case)', async (t) => {
+// The public boot routes serve only the boot files a boot image declares (issue 13 H-2); the rest
+// of content needs a token (test/server/security/public-boot-routes.test.ts).
+t.test('R-21/R-22 TFTP and /boot/ read declared boot files from the content store (Windows paths, any case)', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'osdeploy-tftp-content-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const src = path.join(dir, 'src');
@@ -22,13 +24,15 @@ t.test('R-21/R-22 TFTP and /boot/ read content from the content store (Windows p
   for (let i = 0; i < bcd.length; i++) bcd[i] = (i * 7919) & 255;
   writeFileSync(path.join(src, 'Boot', 'x64', 'BCD'), bcd);
   writeFileSync(path.join(src, 'boot.wim'), 'wim bytes');
+  writeFileSync(path.join(src, 'readme.txt'), 'not a boot file');
 
   const config = loadConfig({
     flags: { 'data-dir': path.join(dir, 'data'), 'http-port': '0', bind: '127.0.0.1', pxe: 'off', 'tftp-port': '0', 'log-level': 'silent' },
   });
   const service = await startService(config, createLogger('silent'));
   t.teardown(() => service.close());
-  const { content } = await createContentFromSource(service.ctx, 'test', { kind: 'package', name: 'WinPE files' } as never, src);
+  const { content } = await createContentFromSource(service.ctx, 'test', { kind: 'bootImage', name: 'WinPE', os: 'winpe' }, src);
+  updateContent(service.ctx, 'test', content.id, { boot: { os: 'winpe', wim: `content/${content.id}/latest/boot.wim`, bcd: `content/${content.id}/latest/Boot/x64/BCD` } });
   const tftpPort = (JSON.parse((await service.app.inject({ url: '/healthz' })).body) as { roles: { role: string; detail: string }[] }).roles
     .find((r) => r.role === 'tftp')!.detail.replace(/\D+/g, '');
 
@@ -42,6 +46,8 @@ t.test('R-21/R-22 TFTP and /boot/ read content from the content store (Windows p
   t.equal(http.statusCode, 206);
   t.same(http.rawPayload, bcd.subarray(0, 10), 'the same bytes over HTTP with Range');
 
+  const undeclared = await service.app.inject({ url: `/boot/content/${content.id}/latest/readme.txt` });
+  t.equal(undeclared.statusCode, 404, 'a file the boot image does not declare is not served without a token');
   const missing = await service.app.inject({ url: `/boot/content/${content.id}/9/boot.wim` });
   t.equal(missing.statusCode, 404, 'an unknown version is not found');
   const escape = await service.app.inject({ url: `/boot/content/${content.id}/latest/..%2f..%2fsite.db` });

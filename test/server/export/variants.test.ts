@@ -67,7 +67,7 @@ t.test('R-27 R-28 without dependencies: references link to the objects already h
   t.ok(refsC.problems.some((p: Json) => p.id === objs.osImage && /does not exist/.test(p.reason)));
 });
 
-t.test('R-27 R-28 without content: objects are created without a version and keep the source they had', async (t) => {
+t.test('R-27 R-28 without content: objects are created without a version and without the source folder the file names', async (t) => {
   const a = await apiHarness(t);
   const objs = await richSite(t, a);
   const out = await exportTo(a, 'meta.zip', { taskSequenceIds: [objs.tsId], includeContent: false });
@@ -80,7 +80,9 @@ t.test('R-27 R-28 without content: objects are created without a version and kee
   const ids = await commit(b, plan.planId);
   const os = await must(b, 'GET', `/content/${ids.get(objs.osImage)}`);
   t.match(os, { usable: false, unusableReason: /no content version/, versionCount: 0 });
-  t.equal(os.sourcePath, (await must(a, 'GET', `/content/${objs.osImage}`)).sourcePath, 'the source folder it had at the exporting site');
+  // Issue 13 M-4: a folder of the exporting site's host is never taken (test/server/security/import-trust.test.ts).
+  t.equal(os.sourcePath, '', 'no source folder: the one the file names is ignored');
+  t.ok(plan.warnings.some((w: string) => w.startsWith('source folders named in the file are ignored') && w.includes((a.ctx.library.records.getSync(objs.osImage)!.sourcePath))), 'and the plan says so');
   t.match(await must(b, 'GET', `/content/${ids.get(objs.tools)}`), { usable: true, withoutSource: true }, 'a package without source files stays usable');
   let blobs = 0;
   for await (const _ of b.ctx.library.store.list()) blobs++;

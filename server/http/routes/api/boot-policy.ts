@@ -1,7 +1,7 @@
 /** GET /api/v1/boot-policy: what a PXE- or media-booted machine runs (R-15, R-17… ). */
 import { Type } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { bootPolicy, factsFromQuery, type BootQuery } from '../../../site/boot-policy.js';
+import { bootPolicyFor, type BootQuery } from '../../../site/boot-policy.js';
 import type { SiteContext } from '../../../site/context.js';
 import { CLIENT_ROLES } from '../../auth.js';
 
@@ -20,7 +20,7 @@ const Query = Type.Object(
 );
 
 export async function bootPolicyRoutes(api: FastifyInstance, ctx: SiteContext, siteAddress: () => string): Promise<void> {
-  api.get('/boot-policy', { config: { roles: [...CLIENT_ROLES, 'technician'] }, schema: { tags: ['boot'], querystring: Query } }, async (req) =>
-    bootPolicy(ctx, factsFromQuery(req.query as BootQuery), req.principal?.role === 'client', siteAddress()),
+  api.get('/boot-policy', { config: { roles: CLIENT_ROLES }, schema: { tags: ['boot'], querystring: Query } }, async (req) =>
+    bootPolicyFor(ctx, req.principal, req.query as BootQuery, siteAddress()),
   );
 }

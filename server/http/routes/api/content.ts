@@ -13,7 +13,7 @@ import { createContent, createContentFromSource, deleteContent, getContent, getC
 import type { SiteContext } from '../../../site/context.js';
 import { contentOfChoice } from '../../../site/distribution.js';
 import { holdings } from '../../../store/points.js';
-import { actorOf, ADMIN, READ_ROLES } from '../../auth.js';
+import { actorOf, ADMIN, CLIENT_ROLES } from '../../auth.js';
 import { Architecture, IdParams } from './common.js';
 
 const Path = Type.String({ minLength: 1, maxLength: 1024 });
@@ -67,7 +67,7 @@ export async function contentRoutes(api: FastifyInstance, ctx: SiteContext, publ
   });
   api.get('/content/:id/versions', { schema: { tags, params: IdParams } }, async (req) => ({ items: versionsOf(ctx, (req.params as IdParams).id) }));
   // The engine (client role) reads a version's file list and checks it against the policy's manifest hash.
-  api.get('/content/:id/versions/:version', { config: { roles: [...READ_ROLES, 'client'] }, schema: { tags, params: VersionParams } }, async (req) => {
+  api.get('/content/:id/versions/:version', { config: { roles: CLIENT_ROLES }, schema: { tags, params: VersionParams } }, async (req) => {
     const p = req.params as { id: string; version: string };
     return getVersionFiles(ctx, p.id, Number(p.version));
   });
@@ -81,7 +81,7 @@ export async function contentRoutes(api: FastifyInstance, ctx: SiteContext, publ
   api.post(
     '/content/:id/links',
     {
-      config: { roles: READ_ROLES },
+      config: { roles: ADMIN },
       schema: { tags, params: IdParams, body: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })), ttlSeconds: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }) },
     },
     async (req) => {

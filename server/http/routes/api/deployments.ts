@@ -1,9 +1,10 @@
 /** /api/v1/deployments (R-09… verdicts, R-19 clear). */
 import { Type } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import { deploymentSecretWarning } from '../../../site/secret-warnings.js';
 import type { SiteContext } from '../../../site/context.js';
 import { clearRequiredPxe, deleteDeployment, deploy, getDeployment, listDeployments } from '../../../site/deployments.js';
-import { actorOf } from '../../auth.js';
+import { actorOf, MEDIA_ROLES } from '../../auth.js';
 import { IdParams, PageQuery, pageOf } from './common.js';
 
 const ScheduleTime = Type.Object({ at: Type.String({ maxLength: 32 }), utc: Type.Boolean() }, { additionalProperties: false });
@@ -24,6 +25,7 @@ const DeployBody = Type.Object(
     userExperience: Type.Optional(Type.Object({}, { additionalProperties: true })),
     alerts: Type.Optional(Type.Object({}, { additionalProperties: true })),
     content: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    allowTechnicianMedia: Type.Optional(Type.Boolean({ description: 'R-31: technicians may build standalone and prestaged media that carry this deployment’s secrets (sealed by a media password); default false: only administrators build those' })),
     acknowledgeHighRisk: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
@@ -31,11 +33,16 @@ const DeployBody = Type.Object(
 
 export async function deploymentRoutes(api: FastifyInstance, ctx: SiteContext): Promise<void> {
   const tags = ['deployments'];
+  // Technicians read deployments to build media for them; all else is admin only.
+  const read = { roles: MEDIA_ROLES };
   api.post('/deployments', { schema: { tags, body: DeployBody, description: 'Creates a deployment; a warned high-risk one needs acknowledgeHighRisk: true (R-10)' } }, async (req, reply) => {
     const decision = deploy(ctx, actorOf(req), req.body as Record<string, unknown>);
     switch (decision.kind) {
       case 'created':
-        return reply.status(201).send({ ...decision.deployment, highRiskVerdict: decision.deployment.highRisk?.verdict ?? 'notHighRisk' });
+      {
+        const warning = deploymentSecretWarning(ctx, decision.deployment);
+        return reply.status(201).send({ ...decision.deployment, highRiskVerdict: decision.deployment.highRisk?.verdict ?? 'notHighRisk', ...(warning ? { warnings: [warning] } : {}) });
+      }
       case 'needsAcknowledgement':
         return reply.status(409).send({
           error: 'needs-acknowledgement',
@@ -49,10 +56,10 @@ export async function deploymentRoutes(api: FastifyInstance, ctx: SiteContext): 
   });
   api.get(
     '/deployments',
-    { schema: { tags, querystring: Type.Object({ ...PageQuery, collectionId: Type.Optional(Type.String({ maxLength: 64 })), taskSequenceId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }) } },
+    { config: read, schema: { tags, querystring: Type.Object({ ...PageQuery, collectionId: Type.Optional(Type.String({ maxLength: 64 })), taskSequenceId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }) } },
     async (req) => listDeployments(ctx, { ...(req.query as object), ...pageOf(req.query as object) }),
   );
-  api.get('/deployments/:id', { schema: { tags, params: IdParams } }, async (req) => getDeployment(ctx, (req.params as IdParams).id));
+  api.get('/deployments/:id', { config: read, schema: { tags, params: IdParams } }, async (req) => getDeployment(ctx, (req.params as IdParams).id));
   api.delete('/deployments/:id', { schema: { tags, params: IdParams } }, async (req, reply) => {
     deleteDeployment(ctx, actorOf(req), (req.params as IdParams).id);
     return reply.status(204).send();

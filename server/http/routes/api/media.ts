@@ -1,6 +1,8 @@
 /**
  * /api/v1/media (R-25, R-26, R-31): technicians and admins request boot media, follow the
- * build, download the result and delete media (which revokes its token). The boot loader of
+ * build, download the result and delete media (which revokes its token). Standalone and
+ * prestaged media that would carry secrets are a technician's only for deployments an
+ * administrator allowed it (`allowTechnicianMedia`; site/media.ts). The boot loader of
  * password-protected media fetches its script from /media/:id/boot.ipxe without a token, as
  * firmware does from /boot.ipxe.
  */
@@ -15,10 +17,9 @@ import type { SiteContext } from '../../../site/context.js';
 import { createMedia, deleteMedia, getMedia, listMedia, mediaOutput } from '../../../site/media.js';
 import { mediaBootScript } from '../../../site/media-boot.js';
 import type { MediaInput } from '../../../site/media-input.js';
-import { actorOf } from '../../auth.js';
+import { actorOf, MEDIA_ROLES } from '../../auth.js';
 import { IdParams } from './common.js';
 
-const MEDIA_ROLES = ['admin', 'technician'] as const;
 const literals = (xs: readonly string[]) => Type.Union(xs.map((x) => Type.Literal(x)));
 
 const CreateBody = Type.Object(
@@ -52,7 +53,7 @@ export async function mediaRoutes(api: FastifyInstance, ctx: SiteContext, public
   const config = { roles: MEDIA_ROLES };
 
   api.post('/media', { config, schema: { tags, body: CreateBody } }, async (req, reply) =>
-    reply.status(202).send(createMedia(ctx, actorOf(req), req.body as MediaInput, publicUrl())),
+    reply.status(202).send(createMedia(ctx, { actor: actorOf(req), role: req.principal!.role }, req.body as MediaInput, publicUrl())),
   );
   api.get('/media', { config, schema: { tags } }, async () => ({ items: listMedia(ctx) }));
   api.get('/media/:id', { config, schema: { tags, params: IdParams } }, async (req) => getMedia(ctx, (req.params as IdParams).id));

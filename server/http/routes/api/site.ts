@@ -3,11 +3,15 @@ import { Type } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { SiteContext } from '../../../site/context.js';
 import { getSettings, updateSettings } from '../../../site/settings.js';
+import { secretWarnings } from '../../../site/secret-warnings.js';
 import { actorOf } from '../../auth.js';
 import { PageQuery, pageOf } from './common.js';
 
 export async function siteRoutes(api: FastifyInstance, ctx: SiteContext): Promise<void> {
-  api.get('/settings', { schema: { tags: ['settings'] } }, async () => getSettings(ctx));
+  api.get('/settings', { schema: { tags: ['settings'] } }, async () => {
+    const warnings = secretWarnings(ctx);
+    return { ...getSettings(ctx), ...(warnings.length ? { warnings } : {}) };
+  });
   api.patch(
     '/settings',
     { schema: { tags: ['settings'], body: Type.Object({ highRisk: Type.Optional(Type.Object({}, { additionalProperties: true })), pxe: Type.Optional(Type.Object({}, { additionalProperties: true })) }, { additionalProperties: false }) } },

@@ -22,7 +22,7 @@ import {
   updateFolder,
   validateTsReferences,
 } from '../../../site/task-sequences.js';
-import { actorOf } from '../../auth.js';
+import { actorOf, MEDIA_ROLES } from '../../auth.js';
 import { IdParams } from './common.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
@@ -77,14 +77,16 @@ export async function taskSequenceRoutes(api: FastifyInstance, ctx: SiteContext)
   const tags = ['task-sequences'];
   const view = (ts: Parameters<typeof taskSequenceView>[1]) => taskSequenceView(ctx, ts);
   const id = (req: { params: unknown }) => (req.params as IdParams).id;
+  // Technicians read task sequences (never their secrets: views are redacted) to pick media; all else is admin only.
+  const read = { roles: MEDIA_ROLES };
 
   api.get('/step-types', { schema: { tags, description: 'R-03: the step catalog by category, with typed properties and secrets marked' } }, async () => ({ categories: stepCategories() }));
   api.post('/task-sequences', { schema: { tags, body: CreateBody } }, async (req, reply) => reply.status(201).send(view(createTs(ctx, actorOf(req), req.body as never))));
-  api.get('/task-sequences', { schema: { tags, querystring: Type.Object({ folderId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }) } }, async (req) => {
+  api.get('/task-sequences', { config: read, schema: { tags, querystring: Type.Object({ folderId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }) } }, async (req) => {
     const q = req.query as { folderId?: string };
     return { items: listTaskSequences(ctx, q.folderId === undefined ? undefined : q.folderId === 'root' ? null : q.folderId).map(view) };
   });
-  api.get('/task-sequences/:id', { schema: { tags, params: IdParams } }, async (req) => view(getTaskSequence(ctx, id(req))));
+  api.get('/task-sequences/:id', { config: read, schema: { tags, params: IdParams } }, async (req) => view(getTaskSequence(ctx, id(req))));
   api.post('/task-sequences/:id/edits', { schema: { tags, params: IdParams, body: EditBody, description: 'R-02: apply edit operations atomically' } }, async (req) =>
     view(editTs(ctx, actorOf(req), id(req), (req.body as { operations: never }).operations)),
   );

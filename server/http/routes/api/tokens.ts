@@ -14,11 +14,21 @@ export async function tokenRoutes(api: FastifyInstance, ctx: SiteContext): Promi
       config: { roles: ADMIN },
       schema: {
         tags,
-        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }), role: Type.Union(ROLES.map((r) => Type.Literal(r))) }, { additionalProperties: false }),
+        description:
+          'Client tokens are bound (docs/security.md "Token model"): scope computer (with computerId) reads and reports for that computer only; enroll (the default) boots and registers machines without secrets; site is a trusted relay acting for every computer.',
+        body: Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 256 }),
+            role: Type.Union(ROLES.map((r) => Type.Literal(r))),
+            scope: Type.Optional(Type.Union([Type.Literal('site'), Type.Literal('computer'), Type.Literal('enroll')])),
+            computerId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          },
+          { additionalProperties: false },
+        ),
       },
     },
     async (req, reply) => {
-      const { info, token } = createToken(ctx, actorOf(req), req.body as { name: string; role: string });
+      const { info, token } = createToken(ctx, actorOf(req), req.body as { name: string; role: string; scope?: string; computerId?: string });
       return reply.status(201).send({ ...info, token });
     },
   );

@@ -1,0 +1,68 @@
+/**
+ * The PXE password (R-18): when set, every PXE boot that would start something is asked for it
+ * before anything boots, as Configuration Manager does. The site keeps only a scrypt hash (its
+ * own settings row, never shown, never in a boot script); a boot that gives it is a proven boot
+ * (boot-tokens.ts), the only kind that receives secrets. Wrong answers are counted per machine
+ * and address, and a burst of them is refused for a while.
+ */
+import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { invalid } from '../../policy/errors.js';
+import type { Db } from '../store/db.js';
+
+const ROW = 'pxe-password';
+const N = 16384;
+export const MAX_FAILURES = 5;
+export const LOCKOUT_MS = 60_000;
+
+const hashOf = (password: string, salt: Buffer): Buffer => scryptSync(password.normalize('NFC'), salt, 32, { N, r: 8, p: 1 });
+
+export function validatePxePassword(password: unknown): string {
+  if (typeof password !== 'string') throw invalid('pxe.password must be a string (null clears it)', 'pxe.password');
+  // iPXE's login form takes printable ASCII; a longer one gains nothing over the network.
+  if (password.length < 4 || password.length > 64 || !/^[\x20-\x7e]+$/.test(password)) throw invalid('pxe.password must be 4 to 64 printable ASCII characters', 'pxe.password');
+  return password;
+}
+
+/** Stores the hash (inside the caller's transaction); null clears it. */
+export function storePxePassword(db: Db, password: string | null): void {
+  if (password === null) {
+    db.prepare('DELETE FROM settings WHERE name = ?').run(ROW);
+    return;
+  }
+  const salt = randomBytes(16);
+  const value = `scrypt:${N}:${salt.toString('base64')}:${hashOf(password, salt).toString('base64')}`;
+  db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(ROW, value);
+}
+
+export const pxePasswordSet = (db: Db): boolean => db.prepare('SELECT 1 AS x FROM settings WHERE name = ?').get(ROW) !== undefined;
+
+function checkHash(db: Db, password: string): boolean {
+  const row = db.prepare('SELECT value FROM settings WHERE name = ?').get(ROW) as { value: string } | undefined;
+  if (!row) return false;
+  const [, n, salt, hash] = row.value.split(':');
+  if (Number(n) !== N || !salt || !hash) return false;
+  const expected = Buffer.from(hash, 'base64');
+  const given = hashOf(password, Buffer.from(salt, 'base64'));
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+const failures = new WeakMap<Db, Map<string, { count: number; since: number }>>();
+
+export type PasswordCheck = 'ok' | 'wrong' | 'locked';
+
+/** Checks a PXE boot's answer; `who` is the machine and its address, for counting failures. */
+export function checkPxePassword(db: Db, who: string, password: string, now: number): PasswordCheck {
+  let map = failures.get(db);
+  if (!map) failures.set(db, (map = new Map()));
+  const f = map.get(who);
+  if (f && now - f.since > LOCKOUT_MS) map.delete(who);
+  const current = map.get(who);
+  if (current && current.count >= MAX_FAILURES) return 'locked';
+  if (password.length <= 64 && checkHash(db, password)) {
+    map.delete(who);
+    return 'ok';
+  }
+  if (map.size > 10_000) map.clear(); // a flood of addresses must not grow memory without bound
+  map.set(who, { count: (current?.count ?? 0) + 1, since: current?.since ?? now });
+  return 'wrong';
+}
