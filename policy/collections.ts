@@ -109,10 +109,12 @@ export function checkCollectionGraph(collections: ReadonlyMap<string, Collection
 export function computeMembership(
   collections: ReadonlyMap<string, Collection>,
   computers: readonly Computer[],
+  /** To compute in steps: the sets so far, the computer sets, and the one collection to add. */
+  partial?: { memo: Map<string, ReadonlySet<string>>; all: Set<string>; unknown: Set<string>; only: string },
 ): Map<string, ReadonlySet<string>> {
-  const memo = new Map<string, ReadonlySet<string>>();
-  const all = new Set(computers.map((c) => c.id));
-  const unknown = new Set(computers.filter((c) => c.unknownArchitecture !== null).map((c) => c.id));
+  const memo = partial?.memo ?? new Map<string, ReadonlySet<string>>();
+  const all = partial?.all ?? new Set(computers.map((c) => c.id));
+  const unknown = partial?.unknown ?? new Set(computers.filter((c) => c.unknownArchitecture !== null).map((c) => c.id));
   const members = (id: string): ReadonlySet<string> => {
     const done = memo.get(id);
     if (done) return done;
@@ -133,6 +135,7 @@ export function computeMembership(
     memo.set(id, set);
     return set;
   };
-  for (const id of collections.keys()) members(id);
+  if (partial) members(partial.only);
+  else for (const id of collections.keys()) members(id);
   return memo;
 }

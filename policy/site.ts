@@ -65,6 +65,13 @@ export interface Site {
   readonly deploymentsTo: ReadonlyMap<string, readonly Deployment[]>;
   /** `computerId\u0000deploymentId` (R-19). */
   readonly requiredPxeStarted: ReadonlySet<string>;
+  /**
+   * Every owner of a MAC address or SMBIOS UUID that more than one computer claims, first in
+   * list order (the owner `computerByMac`/`computerByUuid` answers with). Lets a change to one
+   * computer hand the address to the next owner without scanning the site (site-delta.ts).
+   */
+  readonly sharedMacs: ReadonlyMap<string, readonly string[]>;
+  readonly sharedUuids: ReadonlyMap<string, readonly string[]>;
 }
 
 export const pxeStartKey = (computerId: string, deploymentId: string): string => `${computerId}\u0000${deploymentId}`;
@@ -75,22 +82,52 @@ function withBuiltIns<T extends { readonly id: string }>(items: readonly T[], bu
 }
 
 export function buildSite(data: SiteData): Site {
+  const steps = siteBuilder(data);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * `buildSite` in steps: it yields every `every` items of its long loops, so a caller can build
+ * a large site in slices between other work (server/site/policy-state.ts) and nothing waits
+ * on the whole build. The data must not change while the build runs.
+ */
+export function* siteBuilder(data: SiteData, every = 2_000): Generator<void, Site, void> {
+  let n = 0;
+  const tick = (): boolean => ++n % every === 0;
   const computerList = withBuiltIns(data.computers, unknownComputers());
-  const computers = new Map(computerList.map((c) => [c.id, c]));
+  const computers = new Map<string, Computer>();
+  for (const c of computerList) {
+    computers.set(c.id, c);
+    if (tick()) yield;
+  }
   const collections = new Map(withBuiltIns(data.collections, builtInCollections()).map((c) => [c.id, c]));
   const computerByMac = new Map<string, Computer>();
   const computerByUuid = new Map<string, Computer>();
+  const sharedMacs = new Map<string, string[]>();
+  const sharedUuids = new Map<string, string[]>();
+  const claim = (index: Map<string, Computer>, shared: Map<string, string[]>, key: string, c: Computer): void => {
+    const first = index.get(key);
+    if (!first) return void index.set(key, c);
+    const owners = shared.get(key);
+    if (owners) owners.push(c.id);
+    else shared.set(key, [first.id, c.id]);
+  };
   for (const c of computerList) {
-    for (const mac of c.macAddresses) if (!computerByMac.has(mac)) computerByMac.set(mac, c);
-    if (c.smbiosUuid && !computerByUuid.has(c.smbiosUuid)) computerByUuid.set(c.smbiosUuid, c);
+    for (const mac of c.macAddresses) claim(computerByMac, sharedMacs, mac, c);
+    if (c.smbiosUuid) claim(computerByUuid, sharedUuids, c.smbiosUuid, c);
+    if (tick()) yield;
   }
-  const members = computeMembership(collections, computerList);
+  const members = yield* membershipSteps(collections, computerList, every);
   const collectionsOf = new Map<string, string[]>();
   for (const id of [...collections.keys()].sort()) {
     for (const m of members.get(id) ?? []) {
       const list = collectionsOf.get(m);
       if (list) list.push(id);
       else collectionsOf.set(m, [id]);
+      if (tick()) yield;
     }
   }
   const deploymentsTo = new Map<string, Deployment[]>();
@@ -104,6 +141,11 @@ export function buildSite(data: SiteData): Site {
     x64: computers.get(UNKNOWN_COMPUTER_IDS.x64)!,
     arm64: computers.get(UNKNOWN_COMPUTER_IDS.arm64)!,
   };
+  const requiredPxeStarted = new Set<string>();
+  for (const r of data.requiredPxeStarts) {
+    requiredPxeStarted.add(pxeStartKey(r.computerId, r.deploymentId));
+    if (tick()) yield;
+  }
   return {
     siteCode: data.siteCode,
     settings: data.settings,
@@ -117,8 +159,29 @@ export function buildSite(data: SiteData): Site {
     members,
     collectionsOf,
     deploymentsTo,
-    requiredPxeStarted: new Set(data.requiredPxeStarts.map((r) => pxeStartKey(r.computerId, r.deploymentId))),
+    requiredPxeStarted,
+    sharedMacs,
+    sharedUuids,
   };
+}
+
+/** computeMembership (collections.ts) in steps: one yield per collection and every `every` members. */
+function* membershipSteps(collections: ReadonlyMap<string, Collection>, computers: readonly Computer[], every: number): Generator<void, Map<string, ReadonlySet<string>>, void> {
+  const all = new Set<string>();
+  const unknown = new Set<string>();
+  let n = 0;
+  for (const c of computers) {
+    all.add(c.id);
+    if (c.unknownArchitecture !== null) unknown.add(c.id);
+    if (++n % every === 0) yield;
+  }
+  // Sets are computed in dependency order by computeMembership, one collection at a time.
+  const memo = new Map<string, ReadonlySet<string>>();
+  for (const id of collections.keys()) {
+    computeMembership(collections, computers, { memo, all, unknown, only: id });
+    yield;
+  }
+  return memo;
 }
 
 /** Deployments made to any collection the computer is in, each once. */

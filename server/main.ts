@@ -51,7 +51,7 @@ export function openSite(config: Config, log: Logger, now: () => number = Date.n
     throw e;
   }
   const library = { store, records: new SqliteLibraryRecords(db, now) };
-  const ctx: SiteContext = { db, siteCode: config.siteCode, now, log, snapshot: new SnapshotCache(db, config.siteCode), library };
+  const ctx: SiteContext = { db, siteCode: config.siteCode, now, log, snapshot: new SnapshotCache(db, config.siteCode, log), library };
   ensureBuiltInComputers(ctx);
   ensureBuiltInCollections(ctx);
   ensureLocalPoint(ctx);
@@ -60,6 +60,8 @@ export function openSite(config: Config, log: Logger, now: () => number = Date.n
 
 export async function startService(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Service> {
   const { db, ctx } = openSite(config, log.child({ svc: 'site' }));
+  // The policy state is built in slices before the roles start answering (policy-state.ts).
+  await ctx.snapshot.rebuild();
   const tokenFile = ensureAdminToken(ctx, config.dataDir);
   if (tokenFile) log.info({ file: tokenFile }, `first start: an admin token was written to ${tokenFile} (mode 0600); use it as "Authorization: Bearer <token>"`);
 

@@ -7,6 +7,7 @@ import { nextCounter } from '../store/db.js';
 import type { Collection } from '../../policy/collections.js';
 import { allDocs, deleteRow, getDoc, likeContains, putDoc, readDoc, type Page } from '../store/docs.js';
 import { asConflict } from '../store/sqlite-errors.js';
+import { deletePxeStarts } from '../store/policy-rows.js';
 import { write, writeAudit, type SiteContext } from './context.js';
 
 export interface ComputerView extends Omit<Computer, 'variables'> {
@@ -99,7 +100,7 @@ export function deleteComputer(ctx: SiteContext, actor: string, id: string): voi
   write(ctx, () => {
     const c = getComputer(ctx, id);
     if (c.unknownArchitecture !== null) throw conflict('the built-in Unknown Computer objects cannot be deleted', 'id');
-    ctx.db.prepare('DELETE FROM required_pxe_starts WHERE computer_id = ?').run(id);
+    deletePxeStarts(ctx.db, { computerId: id });
     // Direct membership rules naming the computer go with it.
     for (const col of allDocs<Collection>(ctx.db, 'collections'))
       if (col.directMemberIds.includes(id)) putDoc(ctx.db, 'collections', col.id, { name: col.name }, { ...col, directMemberIds: col.directMemberIds.filter((m) => m !== id) });

@@ -5,6 +5,7 @@ import type { MemberFacts } from '../../policy/deployments/high-risk.js';
 import { notFound } from '../../policy/errors.js';
 import { nextCounter } from '../store/db.js';
 import { allDocs, deleteRow, getDoc, putDoc } from '../store/docs.js';
+import { addPxeStart, deletePxeStarts } from '../store/policy-rows.js';
 import { getCollection } from './collections.js';
 import { getComputer } from './computers.js';
 import { contentIndex } from './content.js';
@@ -99,7 +100,7 @@ export function listDeployments(ctx: SiteContext, f: DeploymentFilter = {}): { i
 export function deleteDeployment(ctx: SiteContext, actor: string, id: string): void {
   write(ctx, () => {
     const d = getDeployment(ctx, id);
-    ctx.db.prepare('DELETE FROM required_pxe_starts WHERE deployment_id = ?').run(id);
+    deletePxeStarts(ctx.db, { deploymentId: id });
     deleteRow(ctx.db, 'deployments', id);
     writeAudit(ctx, actor, { action: 'deployment.deleted', target: id, message: `Deployment ${id} deleted`, details: { taskSequenceId: d.taskSequenceId, collectionId: d.collectionId } });
   });
@@ -108,9 +109,7 @@ export function deleteDeployment(ctx: SiteContext, actor: string, id: string): v
 /** R-19: record that a computer started a Required deployment from PXE. */
 export function recordRequiredPxeStart(ctx: SiteContext, computerId: string, deploymentId: string): void {
   write(ctx, () => {
-    ctx.db
-      .prepare('INSERT INTO required_pxe_starts (computer_id, deployment_id, started_at) VALUES (?, ?, ?) ON CONFLICT (computer_id, deployment_id) DO NOTHING')
-      .run(computerId, deploymentId, ctx.now());
+    addPxeStart(ctx.db, computerId, deploymentId, ctx.now());
   });
 }
 
@@ -118,9 +117,8 @@ export function recordRequiredPxeStart(ctx: SiteContext, computerId: string, dep
 export function clearRequiredPxe(ctx: SiteContext, actor: string, target: { computerId: string } | { collectionId: string }): number {
   const ids = 'computerId' in target ? [getComputer(ctx, target.computerId).id] : [...(ctx.snapshot.get().members.get(getCollection(ctx, target.collectionId).id) ?? [])];
   return write(ctx, () => {
-    const del = ctx.db.prepare('DELETE FROM required_pxe_starts WHERE computer_id = ?');
     let cleared = 0;
-    for (const id of ids) cleared += del.run(id).changes;
+    for (const id of ids) cleared += deletePxeStarts(ctx.db, { computerId: id });
     const what = 'computerId' in target ? `computer ${target.computerId}` : `collection ${target.collectionId}`;
     writeAudit(ctx, actor, { action: 'deployment.requiredPxeCleared', target: what, message: `Required PXE deployments cleared for ${what} (${cleared} records)`, details: { cleared } });
     return cleared;

@@ -4,6 +4,7 @@ import { invalid } from '../../policy/errors.js';
 import { DEFAULT_PXE_SETTINGS, type PxeSettings, type SiteSettings } from '../../policy/site.js';
 import { readSettings, write, writeAudit, type SiteContext } from './context.js';
 import { pxePasswordSet, storePxePassword, validatePxePassword } from './pxe-password.js';
+import { writeSiteSettingsRow } from '../store/policy-rows.js';
 
 function validatePxe(input: unknown, current: PxeSettings): PxeSettings {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalid('pxe must be an object', 'pxe');
@@ -42,7 +43,7 @@ export function updateSettings(ctx: SiteContext, actor: string, patch: { highRis
       highRisk: patch.highRisk === undefined ? current.highRisk : validateHighRiskSettings({ ...current.highRisk, ...(patch.highRisk as object) }),
       pxe,
     };
-    ctx.db.prepare("INSERT INTO settings (name, value) VALUES ('site', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value").run(JSON.stringify(next));
+    writeSiteSettingsRow(ctx.db, JSON.stringify(next));
     const passwordNote = password === undefined ? {} : { pxePassword: password === null ? 'cleared' : 'set' };
     writeAudit(ctx, actor, { action: 'settings.updated', target: 'site', message: `Site settings changed: ${Object.keys(patch).join(', ')}`, details: { highRisk: next.highRisk, pxe: next.pxe, ...passwordNote } });
     return { ...next, pxe: { ...next.pxe, passwordSet: pxePasswordSet(ctx.db) } };

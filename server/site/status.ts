@@ -9,7 +9,7 @@ import type { Deployment } from '../../policy/deployments/model.js';
 import { tryNormalizeMac } from '../../policy/normalize.js';
 import { getDoc } from '../store/docs.js';
 import { write, type SiteContext } from './context.js';
-import { recordRequiredPxeStart } from './deployments.js';
+import { addPxeStart } from '../store/policy-rows.js';
 import { statusRefusal, type ClientAccess } from './client-access.js';
 
 /** What the API accepts: the message without the site's fields, identified by computerId or a MAC. */
@@ -52,7 +52,6 @@ export function recordStatus(ctx: SiteContext, batch: readonly StatusInput[], ac
   const insert = ctx.db.prepare(
     'INSERT INTO status_messages (id, at, computer_id, deployment_id, kind, doc) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
   );
-  const pxeStarts: { computerId: string; deploymentId: string }[] = [];
   write(ctx, () => {
     for (const m of batch) {
       if (m.outputTail !== undefined && Buffer.byteLength(m.outputTail) > MAX_OUTPUT_TAIL_BYTES) {
@@ -77,14 +76,12 @@ export function recordStatus(ctx: SiteContext, batch: readonly StatusInput[], ac
         continue;
       }
       accepted++;
-      if (m.kind === 'runStarted' && m.source === 'pxe') pxeStarts.push({ computerId: computer.id, deploymentId: m.deploymentId });
+      // R-19, in the same transaction as the message that starts the run: only Required
+      // deployments are remembered (an Available one may be picked again).
+      if (m.kind === 'runStarted' && m.source === 'pxe' && getDoc<Deployment>(ctx.db, 'deployments', m.deploymentId)?.purpose === 'required')
+        addPxeStart(ctx.db, computer.id, m.deploymentId, ctx.now());
     }
   });
-  // only Required deployments are remembered; an Available one may be picked again.
-  for (const s of pxeStarts) {
-    const d = getDoc<Deployment>(ctx.db, 'deployments', s.deploymentId);
-    if (d?.purpose === 'required') recordRequiredPxeStart(ctx, s.computerId, s.deploymentId);
-  }
   if (accepted > 0) ctx.log.debug({ accepted, duplicates, rejected: rejected.length }, 'status messages stored');
   for (const r of rejected) ctx.log.warn({ id: r.id, reason: r.reason }, 'status message rejected');
   return { accepted, duplicates, rejected };
