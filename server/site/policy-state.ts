@@ -106,7 +106,7 @@ export class SnapshotCache {
 
   /** Kept for callers that want a fresh build: now a sliced rebuild, not a dropped state. */
   invalidate(): void {
-    void this.rebuild();
+    this.rebuild().catch((err: unknown) => this.log?.error({ err }, 'policy state build failed'));
   }
 
   private async buildSliced(queued: StoreChange[], sliceMs: number): Promise<void> {

@@ -1,0 +1,38 @@
+/**
+ * The site's storage seam: one small async repository per aggregate, and a unit of work that
+ * binds them to one transaction. `server/site/` depends on these interfaces only; the SQLite and
+ * PostgreSQL implementations live in `server/store/` (sqlite/, postgres/), chosen by store/open-store.ts.
+ */
+import type { AuditRepo } from './audit.js';
+import type { IdRepo } from './ids.js';
+import type { SettingsRepo } from './settings.js';
+import type { StatusRepo } from './status.js';
+import type { TokenRepo } from './tokens.js';
+
+export interface SiteRepos {
+  readonly settings: SettingsRepo;
+  readonly ids: IdRepo;
+  readonly tokens: TokenRepo;
+  readonly audit: AuditRepo;
+  readonly status: StatusRepo;
+}
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+/**
+ * The store's own repositories run each call in a transaction of its own. `transaction` runs
+ * `fn` with repositories bound to one transaction: it commits when `fn`'s promise resolves and
+ * rolls everything back when it rejects (the rejection is passed on). Inside `fn`, use only
+ * `tx`: the store's own repositories and a nested `transaction` are refused there (on SQLite they
+ * would wait for the transaction that waits for them). `tx` is unusable once `fn` has settled.
+ */
+export interface SiteStore extends SiteRepos {
+  readonly kind: StoreKind;
+  transaction<T>(fn: (tx: SiteRepos) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A store call made where it cannot run: inside the store's own transaction, after it ended, or after close. */
+export class StoreUsageError extends Error {
+  override readonly name = 'StoreUsageError';
+}

@@ -1,0 +1,11 @@
+/**
+ * The repository interfaces `server/site/` owns (DESIGN.md: `site/repositories.ts`), one file per
+ * aggregate under repos/; this module is their single import point.
+ */
+export type * from './repos/audit.js';
+export type * from './repos/common.js';
+export type * from './repos/ids.js';
+export type * from './repos/settings.js';
+export type * from './repos/status.js';
+export type * from './repos/store.js';
+export type * from './repos/tokens.js';

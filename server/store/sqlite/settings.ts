@@ -1,0 +1,35 @@
+/** Settings rows on SQLite: `settings (name, value TEXT)`, the value JSON text. */
+import type { SettingsRepo } from '../../site/repos/settings.js';
+import { jsonText } from '../rows.js';
+import type { SqliteExec } from './statements.js';
+
+/** Older versions wrote the PXE password's hash as plain text, not JSON: it reads back as that string. */
+export function parseSetting(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+export class SqliteSettingsRepo implements SettingsRepo {
+  constructor(private readonly exec: SqliteExec) {}
+
+  async get(name: string): Promise<unknown> {
+    return this.exec((q) => {
+      const row = q.get<{ value: string }>('SELECT value FROM settings WHERE name = ?', name);
+      return row ? parseSetting(row.value) : undefined;
+    });
+  }
+
+  async put(name: string, value: unknown): Promise<void> {
+    const text = jsonText(value, `setting ${name}`);
+    return this.exec((q) => {
+      q.run('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value', name, text);
+    });
+  }
+
+  async delete(name: string): Promise<boolean> {
+    return this.exec((q) => q.run('DELETE FROM settings WHERE name = ?', name).changes > 0);
+  }
+}
