@@ -118,3 +118,19 @@ t.test('issue 14: a full build runs in slices while the old state answers; chang
   t.equal(h.ctx.snapshot.get().computers.size >= 6002, true, 'every computer is in it');
   t.ok(h.ctx.snapshot.stats.lastBuildSlices > 3, `built in ${h.ctx.snapshot.stats.lastBuildSlices} slices, yielding to the event loop between them`);
 });
+
+t.test('issue 14: a write that rolls back changes nothing in the policy state', async (t) => {
+  const h = await apiHarness(t);
+  const mac = nextMac();
+  const before = h.ctx.snapshot.get().computers.size;
+  const deltas = h.ctx.snapshot.stats.deltas;
+  // Fault injection: the database refuses the second row after the first was written.
+  h.db.exec("CREATE TEMP TRIGGER fail_bad BEFORE INSERT ON main.computers WHEN NEW.name = 'BAD' BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  const res = await h.call('POST', '/computers/import', { body: { computers: [{ name: 'GOOD-1', macAddresses: [mac] }, { name: 'BAD', macAddresses: [nextMac()] }] } });
+  t.not(res.status, 200, `refused (${res.status})`);
+  t.not(res.status, 201);
+  t.equal((h.db.prepare("SELECT COUNT(*) AS n FROM computers WHERE name = 'GOOD-1'").get() as { n: number }).n, 0, 'the transaction rolled back');
+  t.equal(h.ctx.snapshot.get().computers.size, before, 'no computer appeared');
+  t.equal(h.ctx.snapshot.stats.deltas, deltas, 'nothing was applied');
+  t.match(await boot(h, mac), { identity: { known: false } }, 'the first row of the refused import is unknown to boots');
+});
