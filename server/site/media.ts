@@ -238,6 +238,8 @@ export function mediaOutput(ctx: SiteContext, id: string): { path: string; view:
 export async function deleteMedia(ctx: SiteContext, actor: string, id: string): Promise<void> {
   const r = getMediaRecord(ctx, id);
   if (!r) throw notFound(`no media ${id}`, 'id');
+  // R-31: a technician manages the media they built; an administrator any media.
+  if (actor.startsWith('technician:') && r.createdBy !== actor) throw forbidden(`media ${id} was built by ${r.createdBy}: a technician deletes only media they built`);
   if (jobsOf(ctx).has(id)) throw conflict(`media ${id} is still building; delete it when the build ends`, 'id');
   write(ctx, () => {
     if (r.tokenId) {

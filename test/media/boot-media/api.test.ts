@@ -215,3 +215,19 @@ t.test('deleting media revokes its token and removes its files', async (t) => {
   t.notOk((await import('node:fs')).existsSync(mediaDir(h.ctx, m.id)));
   t.match((await h.app.inject({ method: 'GET', url: `/api/v1/media/${m.id}/boot.ipxe?mac=${QEMU_MAC}` })).body, /no media/);
 });
+
+t.test('R-31 a technician deletes only media they built; an administrator any', async (t) => {
+  const { h, s } = await site(t);
+  const body = { type: 'bootable', deploymentId: s.hidden, format: 'tar' };
+  const mine = await build(h, body);
+  const other = await h.call('POST', '/tokens', { body: { name: 'second technician', role: 'technician' } });
+  t.equal(other.status, 201);
+  const theirs = String(other.json.token);
+  const refused = await h.call('DELETE', `/media/${mine.id}`, { token: theirs });
+  t.equal(refused.status, 403, 'another technician cannot delete it');
+  t.match(refused.json.message ?? refused.body, /built by technician:/);
+  t.equal((await h.call('GET', `/media/${mine.id}`, { token: h.tokens.admin })).status, 200, 'still there');
+  t.equal((await h.call('DELETE', `/media/${mine.id}`, { token: h.tokens.technician })).status, 204, 'its builder can');
+  const second = await build(h, body);
+  t.equal((await h.call('DELETE', `/media/${second.id}`, { token: h.tokens.admin })).status, 204, 'an administrator can delete any');
+});
