@@ -59,11 +59,16 @@ export async function agentMode(engine: Engine): Promise<number> {
     }
     const facts = machineFacts(o.macs, o.uuid, o.arch);
     // A managed client is normally known; registering is idempotent and tells it its id.
-    const reg = await waitForSite(engine, 'registration', () =>
-      engine.site.register({ macAddresses: facts.macAddresses, smbiosUuid: facts.smbiosUuid, architecture: facts.architecture, ...(o.name ? { name: o.name } : {}) }),
-    );
+    const register = () => engine.site.register({ macAddresses: facts.macAddresses, smbiosUuid: facts.smbiosUuid, architecture: facts.architecture, ...(o.name ? { name: o.name } : {}) });
+    const reg = await waitForSite(engine, 'registration', register);
     // An enrollment token gets this machine's own token back: its policy and status from then on.
     engine.site.useToken(reg.bootToken);
+    // That token lasts 24 h; an agent running longer registers again when the site stops taking it.
+    engine.site.renewWith(async () => {
+      const again = await register();
+      engine.log.line(`the site no longer took this machine's token; registered again as ${again.computer.id}`);
+      return again.bootToken;
+    });
     const computerId = reg.computer.id;
     engine.log.line(`agent for computer ${computerId} (${reg.computer.name}), local clock UTC${o.utcOffsetMinutes >= 0 ? '+' : ''}${o.utcOffsetMinutes} min`);
     for (;;) {

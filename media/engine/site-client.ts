@@ -127,6 +127,16 @@ export class SiteClient {
 
   private savedAt: string | null = null;
   private readonly startToken: string;
+  private renewal: (() => Promise<string | undefined>) | null = null;
+  private renewing = false;
+
+  /**
+   * How to get a new boot token when the site stops taking this one (it expired: a long-running
+   * agent outlives its 24 h token). Called with the start token in use; the agent registers again.
+   */
+  renewWith(fn: () => Promise<string | undefined>): void {
+    this.renewal = fn;
+  }
 
   /**
    * Keeps the boot's token in the engine's state folder (0600), so a restarted engine (a crash, a
@@ -176,7 +186,17 @@ export class SiteClient {
     }
     // A proxy or a restarting site answers 502/503: as good as unreachable, try again later.
     if (res.status === 502 || res.status === 503 || res.status === 504) throw new SiteUnreachable(`the site at ${this.base} is not answering (${res.status})`);
-    if (res.status === 401 && this.dropBootToken()) return this.request<T>(method, path, opts);
+    if (res.status === 401 && this.dropBootToken()) {
+      if (this.renewal && !this.renewing) {
+        this.renewing = true;
+        try {
+          this.useToken(await this.renewal());
+        } finally {
+          this.renewing = false;
+        }
+      }
+      return this.request<T>(method, path, opts);
+    }
     if (!res.ok) throw new SiteRefused(res.status, (body ?? {}) as SiteRefused['body']);
     return body as T;
   }
