@@ -29,7 +29,9 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=0755 tmpfs /run
 echo /sbin/modprobe > /proc/sys/kernel/modprobe
-echo 1 > /proc/sys/kernel/printk_devkmsg 2>/dev/null
+# on: /dev/kmsg unthrottled, so every engine and driver line reaches the kernel log (the kernel
+# takes on, off or ratelimit here; anything else is EINVAL).
+echo on > /proc/sys/kernel/printk_devkmsg 2>/dev/null
 hostname osdeploy
 ip link set lo up
 # Every active console (a screen and a serial port); /dev/console is only the last one named.

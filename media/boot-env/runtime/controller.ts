@@ -6,10 +6,11 @@
  * line say. Bundled into one file (/osdeploy/controller.mjs) with Node built-ins only.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { ReadStream } from 'node:tty';
 import { CONTROLLER_EXIT } from '../init-scripts.js';
-import { afterEngine, engineLaunch, failureScreen, orderDisks, parseCmdline, parseProgress, ProgressView, type BlockDevice, type BootArgs } from './plan.js';
+import { afterEngine, engineLaunch, failureCountdown, failureScreen, orderDisks, parseCmdline, parseProgress, ProgressView, type BlockDevice, type BootArgs } from './plan.js';
 
 const LOG_DIR = '/run/osdeploy';
 const ENGINE_LOG = `${LOG_DIR}/engine.log`;
@@ -133,26 +134,38 @@ async function runEngine(args: BootArgs, say: (l: string) => void, view: Progres
   });
 }
 
-/** Waits for Enter on the console for `seconds`; true when pressed. */
+/**
+ * Waits for Enter on the console for `seconds`; true when pressed. The console is read as a tty
+ * (libuv polls it): an fs stream would leave a read blocked in the thread pool when the time is
+ * up, and Node does not exit while it is pending, so the machine would never reboot.
+ */
 function enterPressed(seconds: number): Promise<boolean> {
   return new Promise((resolve) => {
-    let input: NodeJS.ReadableStream;
+    let input: ReadStream;
     try {
-      input = createReadStream('/dev/console');
+      const fd = openSync('/dev/console', 'r');
+      try {
+        input = new ReadStream(fd);
+      } catch (e) {
+        closeSync(fd);
+        throw e;
+      }
     } catch {
+      // No console to read (or not a tty): the countdown alone.
       setTimeout(() => resolve(false), seconds * 1000);
       return;
     }
     const rl = createInterface({ input });
-    const timer = setTimeout(() => {
-      rl.close();
-      resolve(false);
-    }, seconds * 1000);
-    rl.once('line', () => {
+    const done = (pressed: boolean) => {
       clearTimeout(timer);
       rl.close();
-      resolve(true);
-    });
+      input.destroy();
+      resolve(pressed);
+    };
+    const timer = setTimeout(() => done(false), seconds * 1000);
+    rl.once('line', () => done(true));
+    // A console that fails while read: the countdown goes on.
+    rl.on('error', () => undefined);
   });
 }
 
@@ -183,9 +196,10 @@ async function main(): Promise<number> {
   for (const l of failureScreen(action, view.failed, ENGINE_LOG, args.failTimeout)) say(l);
   const tail = read(ENGINE_LOG).split('\n').slice(-10);
   if (!view.failed && tail.length) for (const l of ['engine log (last lines):', ...tail.map((x) => `  | ${x}`)]) say(l);
-  if (action.kind === 'shell') return CONTROLLER_EXIT.shell;
-  // 0: no timer, the failure screen waits for a technician.
-  if (args.failTimeout === 0 || (await enterPressed(args.failTimeout))) return CONTROLLER_EXIT.shell;
+  // onfail=shell, or failtimeout=0 (wait for a technician): the shell at once, never a reboot or
+  // power-off by ourselves; /init restarts the machine when the technician leaves the shell.
+  const countdown = failureCountdown(action, args.failTimeout);
+  if (countdown === null || (await enterPressed(countdown))) return CONTROLLER_EXIT.shell;
   return action.kind === 'reboot' ? CONTROLLER_EXIT.reboot : CONTROLLER_EXIT.poweroff;
 }
 

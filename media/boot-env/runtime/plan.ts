@@ -24,6 +24,12 @@ const BOOT_TOKEN = /^osdb_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 const choice = <T extends string>(v: string | undefined, allowed: readonly T[], fallback: T): T => (allowed.includes(v as T) ? (v as T) : fallback);
 
+/**
+ * Whole seconds from a command-line value, else `fallback`. Digits only (a fraction is cut):
+ * Number() would read an empty value as 0, and 0 means something here (wait forever).
+ */
+const seconds = (v: string | undefined, fallback: number): number => (v !== undefined && /^\d+(\.\d+)?$/.test(v) ? Math.floor(Number(v)) : fallback);
+
 export function parseCmdline(cmdline: string): BootArgs {
   const kv = new Map<string, string>();
   const consoles: string[] = [];
@@ -35,14 +41,13 @@ export function parseCmdline(cmdline: string): BootArgs {
     if (k === 'console') consoles.push(v);
     else if (!kv.has(k)) kv.set(k, v);
   }
-  const num = Number(kv.get('osdeploy.failtimeout') ?? '900');
   return {
     site: kv.get('osdeploy.site') ?? null,
     deployment: kv.get('osdeploy.deployment') ?? null,
     media: kv.get('osdeploy.media') ?? null,
     done: choice(kv.get('osdeploy.done'), ['reboot', 'poweroff', 'shell'] as const, 'reboot'),
     onFail: choice(kv.get('osdeploy.onfail'), ['reboot', 'poweroff', 'shell'] as const, 'shell'),
-    failTimeout: Number.isFinite(num) && num >= 0 ? Math.floor(num) : 900,
+    failTimeout: seconds(kv.get('osdeploy.failtimeout'), 900),
     consoles,
     token: BOOT_TOKEN.test(kv.get('osdeploy.token') ?? '') ? kv.get('osdeploy.token')! : null,
   };
@@ -63,6 +68,15 @@ const kindRank = (name: string): number => {
   return i < 0 ? KIND_ORDER.length : i;
 };
 const naturally = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
+/** Disks the kernel names by letters: a…z, then aa…zz, then aaa… (drivers/scsi/sd.c sd_format_disk_name). */
+const LETTERED = /^(sd|vd|xvd|hd)([a-z]+)$/;
+const byName = (a: string, b: string): number => {
+  const x = LETTERED.exec(a);
+  const y = LETTERED.exec(b);
+  if (!x || !y || x[1] !== y[1]) return naturally(a, b);
+  const [l, r] = [x[2]!, y[2]!];
+  return l.length - r.length || (l < r ? -1 : l > r ? 1 : 0);
+};
 
 /**
  * The disks a task sequence may partition, in order: fixed disks before removable ones, NVMe,
@@ -72,7 +86,7 @@ const naturally = (a: string, b: string): number => a.localeCompare(b, 'en', { n
 export function orderDisks(devices: readonly BlockDevice[], exclude: readonly string[] = []): string[] {
   return devices
     .filter((d) => !SKIP.test(d.name) && d.sizeSectors > 0 && !d.readOnly && !exclude.includes(d.name))
-    .sort((a, b) => Number(a.removable) - Number(b.removable) || kindRank(a.name) - kindRank(b.name) || naturally(a.name, b.name))
+    .sort((a, b) => Number(a.removable) - Number(b.removable) || kindRank(a.name) - kindRank(b.name) || byName(a.name, b.name))
     .map((d) => d.name);
 }
 
@@ -98,10 +112,14 @@ export type Progress =
   | { kind: 'stepDone'; index: number; name: string; ok: boolean; exitCode?: number; message?: string; outputTail?: string }
   | { kind: 'end'; result: string; failedStep?: string | null; message?: string };
 
+/** A percent a console line can show: a number, not NaN (±Infinity are clamped like any other). */
+const isPercent = (v: unknown): v is number => typeof v === 'number' && !Number.isNaN(v);
+
 export function parseProgress(line: string): Progress | null {
   try {
     const v = JSON.parse(line) as Record<string, unknown>;
     if (typeof v !== 'object' || v === null || typeof v.kind !== 'string') return null;
+    if (v.kind === 'percent' && !isPercent(v.percent)) return null;
     return v as unknown as Progress;
   } catch {
     return null;
@@ -111,7 +129,8 @@ export function parseProgress(line: string): Progress | null {
 /** Console text for a progress line; null when nothing new is worth a line. */
 export class ProgressView {
   private step: { index: number; total: number; name: string } | null = null;
-  private shownPercent = -1;
+  /** The last percent shown in this step; 0 at its start, so the first line is at 10 %, the last at 100 %. */
+  private shownPercent = 0;
   failed: { step: string; message: string; output: string; exitCode?: number } | null = null;
   result: string | null = null;
 
@@ -121,9 +140,11 @@ export class ProgressView {
         return `osdeploy: running ${p.taskSequenceName ?? 'task sequence'}${p.deploymentId ? ` (${p.deploymentId})` : ''}${p.steps ? `, ${p.steps} steps` : ''}`;
       case 'step':
         this.step = { index: p.index, total: p.total, name: p.name };
-        this.shownPercent = -1;
+        this.shownPercent = 0;
         return `osdeploy: step ${p.index} of ${p.total}: ${p.name}`;
       case 'percent': {
+        // Whatever the line says, a percent that is no number never reaches the throttle (NaN would disable it).
+        if (!isPercent(p.percent)) return null;
         const pct = Math.max(0, Math.min(100, Math.floor(p.percent)));
         if (!this.step || pct < this.shownPercent + 10) return null;
         this.shownPercent = pct;
@@ -167,6 +188,13 @@ export function afterEngine(code: number | null, args: BootArgs): Action {
   }
 }
 
+/**
+ * Seconds the failure screen counts down (Enter gives a shell) before `action` reboots or powers
+ * off; null when a shell follows at once: onfail=shell, or failtimeout=0, which waits for a
+ * technician however long it takes and never reboots or powers off by itself.
+ */
+export const failureCountdown = (action: Action, timeout: number): number | null => (action.kind === 'shell' || timeout <= 0 ? null : timeout);
+
 /** The failure screen: what failed, its output's tail, and how to get in. */
 export function failureScreen(action: Action, failed: ProgressView['failed'], logFile: string, timeout: number): string[] {
   const lines = ['', '================ osdeploy: the deployment stopped ================', `why: ${action.why}`];
@@ -176,8 +204,12 @@ export function failureScreen(action: Action, failed: ProgressView['failed'], lo
     if (tail.length) lines.push('output (last lines):', ...tail.map((l) => `  | ${l}`));
   }
   lines.push(`engine log: ${logFile}`);
-  if (action.kind === 'shell') lines.push('a shell follows on this console (also on Alt+F2); type exit to restart the machine');
-  else lines.push(`the machine will ${action.kind} in ${timeout} s; press Enter for a shell instead (also on Alt+F2)`);
+  const countdown = failureCountdown(action, timeout);
+  if (countdown !== null) lines.push(`the machine will ${action.kind} in ${countdown} s; press Enter for a shell instead (also on Alt+F2)`);
+  else {
+    if (action.kind !== 'shell') lines.push(`osdeploy.failtimeout=0: the machine waits for a technician and will not ${action.kind === 'poweroff' ? 'power off' : 'reboot'} by itself`);
+    lines.push('a shell follows on this console (also on Alt+F2); type exit to restart the machine');
+  }
   lines.push('==================================================================', '');
   return lines;
 }

@@ -17,6 +17,7 @@ export interface Volume {
 }
 
 const GPT_TYPES: Record<string, string> = {
+  // Microsoft basic data: FAT and NTFS data volumes.
   primary: 'EBD0A0A2-B9E5-4433-87C0-68B6B72699C7',
   efi: 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B',
   msr: 'E3C9E316-0B5C-4DB8-817D-F92DF00215AE',
@@ -25,6 +26,26 @@ const GPT_TYPES: Record<string, string> = {
   biosboot: '21686148-6449-6E6F-744E-656564454649',
 };
 const MBR_TYPES: Record<string, string> = { primary: '7', efi: 'ef', recovery: '27' };
+
+/** File systems of a Linux data or root volume, which get the Linux types below instead of basic data. */
+const LINUX_FS = new Set(['ext2', 'ext3', 'ext4', 'xfs', 'btrfs']);
+/**
+ * Linux filesystem data (the generic Linux data type of the UAPI Discoverable Partitions
+ * Specification) and MBR 0x83: basic data says "a Windows volume", which Windows then offers
+ * to format as one it cannot read.
+ */
+const LINUX_DATA = { gpt: '0FC63DAF-8483-4772-8E79-3D69D8477DE4', mbr: '83' };
+
+/**
+ * The sfdisk `type=` of a volume: the special ones (EFI system, MSR, recovery, BIOS boot) by their
+ * type=; a data volume by its file system, Linux data for a Linux file system, else basic data.
+ */
+export function partitionType(v: Pick<Volume, 'type' | 'fs'>, gpt: boolean): string {
+  const known = (gpt ? GPT_TYPES : MBR_TYPES)[v.type];
+  if (known && v.type !== 'primary') return known;
+  if (LINUX_FS.has(v.fs)) return gpt ? LINUX_DATA.gpt : LINUX_DATA.mbr;
+  return known ?? (gpt ? GPT_TYPES.primary! : v.fs === 'fat32' ? 'c' : '7');
+}
 
 export function parseVolume(entry: string): Volume {
   const kv = new Map<string, string>();
@@ -67,8 +88,7 @@ export function layout(volumes: readonly Volume[], diskSectors: number, gpt: boo
 export function sfdiskScript(volumes: readonly Volume[], places: readonly { start: number; sectors: number }[], gpt: boolean): string {
   const lines = [`label: ${gpt ? 'gpt' : 'dos'}`, ''];
   volumes.forEach((v, i) => {
-    const type = (gpt ? GPT_TYPES : MBR_TYPES)[v.type] ?? (gpt ? GPT_TYPES.primary : v.fs === 'fat32' ? 'c' : '7');
-    const attrs = [`start=${places[i]!.start}`, `size=${places[i]!.sectors}`, `type=${type}`];
+    const attrs = [`start=${places[i]!.start}`, `size=${places[i]!.sectors}`, `type=${partitionType(v, gpt)}`];
     if (gpt && v.name) attrs.push(`name="${v.name.replace(/"/g, '')}"`);
     if (!gpt && v.boot) attrs.push('bootable');
     lines.push(attrs.join(', '));

@@ -45,10 +45,13 @@ t.test('R-37 parseCmdline: defaults, and bad values fall back to them', async (t
   t.equal(parseCmdline('osdeploy.site').site, null, 'a key without = is no value');
 });
 
-t.test('R-37 parseCmdline: an empty osdeploy.failtimeout= falls back to 900 (todo: a known bug)', async (t) => {
-  t.equal(parseCmdline('osdeploy.failtimeout=').failTimeout, 900, 'empty value → default', {
-    todo: 'BUG: Number("") is 0, so an empty value becomes 0 (and the controller then reboots or powers off at once)',
-  });
+t.test('R-37 parseCmdline: an empty osdeploy.failtimeout= falls back to 900, not to 0 (wait forever)', async (t) => {
+  t.equal(parseCmdline('osdeploy.failtimeout=').failTimeout, 900, 'empty value → default (Number("") would be 0)');
+  t.equal(parseCmdline('osdeploy.failtimeout= quiet').failTimeout, 900, 'empty value followed by another word');
+  t.equal(parseCmdline('osdeploy.failtimeout=0x10').failTimeout, 900, 'digits only: no hexadecimal');
+  t.equal(parseCmdline('osdeploy.failtimeout=1e3').failTimeout, 900, 'digits only: no exponent');
+  t.equal(parseCmdline('osdeploy.failtimeout=.5').failTimeout, 900, 'digits only: no bare fraction');
+  t.equal(parseCmdline('osdeploy.failtimeout=300').failTimeout, 300, 'whole seconds');
 });
 
 const dev = (name: string, over: Partial<BlockDevice> = {}): BlockDevice => ({ name, removable: false, sizeSectors: 1 << 21, readOnly: false, ...over });
@@ -88,10 +91,11 @@ t.test('R-37 orderDisks (property): the order does not depend on the order sysfs
   t.pass('200 permutations give one order');
 });
 
-t.test('R-37 orderDisks: past 26 SCSI disks the kernel names sdz, then sdaa (todo: a known bug)', async (t) => {
-  t.same(orderDisks([dev('sdaa'), dev('sdz'), dev('sdb')]), ['sdb', 'sdz', 'sdaa'], 'kernel order', {
-    todo: 'BUG (minor): the natural sort puts sdaa before sdb; the kernel names sdaa after sdz',
-  });
+t.test('R-37 orderDisks: past 26 SCSI disks the kernel names sdz, then sdaa', async (t) => {
+  t.same(orderDisks([dev('sdaa'), dev('sdz'), dev('sdb')]), ['sdb', 'sdz', 'sdaa'], 'kernel order');
+  t.same(orderDisks([dev('sdaaa'), dev('sdzz'), dev('sdab'), dev('sdaa'), dev('sda'), dev('sdba')]), ['sda', 'sdaa', 'sdab', 'sdba', 'sdzz', 'sdaaa'], 'shorter names first, then by letters');
+  t.same(orderDisks([dev('vdaa'), dev('vdz'), dev('xvdab'), dev('xvdc'), dev('hdb'), dev('hda')]), ['vdz', 'vdaa', 'xvdc', 'xvdab', 'hda', 'hdb'], 'the same for virtio, Xen and IDE disks');
+  t.same(orderDisks([dev('nvme0n10'), dev('nvme0n2'), dev('mmcblk10'), dev('mmcblk2')]), ['nvme0n2', 'nvme0n10', 'mmcblk2', 'mmcblk10'], 'numbered disks still by number');
 });
 
 const args = (cmdline: string) => parseCmdline(cmdline);

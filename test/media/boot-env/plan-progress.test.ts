@@ -4,7 +4,7 @@
  * code leads to, and the failure screen a technician sees.
  */
 import t from 'tap';
-import { ENGINE_EXIT, ProgressView, afterEngine, failureScreen, parseCmdline, parseProgress, type Action, type Progress } from '../../../media/boot-env/runtime/plan.js';
+import { ENGINE_EXIT, ProgressView, afterEngine, failureCountdown, failureScreen, parseCmdline, parseProgress, type Action, type Progress } from '../../../media/boot-env/runtime/plan.js';
 import { EXIT } from '../../../media/engine/engine.js';
 
 const step = (index: number, name: string, total = 5): Progress => ({ kind: 'step', index, total, name, type: 'RunCommandLine' });
@@ -65,20 +65,32 @@ t.test('R-37 ProgressView: percent lines at least 10 points apart, reset by each
   t.equal(v.render(pct(100)), null, 'no percent line after the step ended');
 });
 
-t.test('R-37 ProgressView: a smooth 0…100 % shows 10 %, 20 % … 100 % (todo: known cosmetic bug)', async (t) => {
+t.test('R-37 ProgressView: a smooth 0…100 % shows 10 %, 20 % … 100 %, in each step', async (t) => {
   const v = new ProgressView();
+  const smooth = () => {
+    const shown = [];
+    for (let p = 0; p <= 100; p++) shown.push(/(\d+)%$/.exec(v.render(pct(p)) ?? '')?.[1]);
+    return shown.filter(Boolean).map(Number);
+  };
   v.render(step(1, 'Apply OS'));
-  const shown = [];
-  for (let p = 0; p <= 100; p++) shown.push(/(\d+)%$/.exec(v.render(pct(p)) ?? '')?.[1]);
-  t.same(shown.filter(Boolean).map(Number), [10, 20, 30, 40, 50, 60, 70, 80, 90, 100], 'round steps and the final 100 %', {
-    todo: 'BUG (cosmetic): shownPercent starts at -1, so lines read 9 %, 19 % … 99 % and 100 % never shows',
-  });
+  t.same(smooth(), [10, 20, 30, 40, 50, 60, 70, 80, 90, 100], 'round steps and the final 100 %');
+  v.render(step(2, 'Install GRUB'));
+  t.same(smooth(), [10, 20, 30, 40, 50, 60, 70, 80, 90, 100], 'the next step starts again from 0 %');
+});
+
+t.test('R-37 ProgressView: a percent that is no number makes no line and leaves the throttle working', async (t) => {
   const w = new ProgressView();
   w.render(step(1, 'Apply OS'));
-  w.render(pct(50));
-  t.equal(w.render({ kind: 'percent', percent: 'abc' } as unknown as Progress), null, 'a non-numeric percent makes no line', {
-    todo: 'BUG (minor): parseProgress checks only kind; percent NaN renders "NaN%" and disables the throttle afterwards',
-  });
+  t.equal(w.render(pct(50)), 'osdeploy: step 1 of 5: Apply OS 50%');
+  for (const bad of ['abc', NaN, null, undefined, '70', true, {}]) {
+    t.equal(w.render({ kind: 'percent', percent: bad } as unknown as Progress), null, `percent ${String(bad)}: no line`);
+  }
+  t.equal(w.render(pct(55)), null, 'still throttled: 55 is less than 10 above the 50 shown');
+  t.equal(w.render(pct(60)), 'osdeploy: step 1 of 5: Apply OS 60%', 'and 60 is shown');
+  t.equal(w.render(pct(61)), null, 'then throttled again');
+  for (const line of ['{"kind":"percent","percent":"abc"}', '{"kind":"percent","percent":null}', '{"kind":"percent"}', '{"kind":"percent","percent":"70"}']) {
+    t.equal(parseProgress(line), null, `parseProgress drops ${line}`);
+  }
 });
 
 t.test('R-37 parseProgress: JSON objects with a string kind only', async (t) => {
@@ -130,9 +142,23 @@ t.test('R-37 failureScreen: the step, its exit code and message, the last 15 out
   t.ok(poweroff.includes('failed step: X'), 'no exit code given, none shown');
   t.notOk(poweroff.includes('output (last lines):'), 'no output, no output header');
   t.ok(poweroff.some((l) => l.includes('will poweroff in 5 s')), 'poweroff countdown');
+});
+
+t.test('R-37 failureScreen and failureCountdown: failtimeout=0 waits for a technician, never reboots or powers off by itself', async (t) => {
   // BootArgs.failTimeout: "0: wait forever".
-  const forever = failureScreen(actionFor(1, 'osdeploy.onfail=reboot osdeploy.failtimeout=0'), null, 'log', parseCmdline('osdeploy.failtimeout=0').failTimeout);
-  t.notOk(forever.some((l) => / in 0 s\b/.test(l)), 'failtimeout=0 (wait forever) shows no "in 0 s" countdown', {
-    todo: 'BUG: failureScreen says "will reboot in 0 s", and controller.ts main() reboots at once when failTimeout is 0 instead of waiting',
-  });
+  for (const onfail of ['reboot', 'poweroff'] as const) {
+    const args = parseCmdline(`osdeploy.onfail=${onfail} osdeploy.failtimeout=0`);
+    const action = actionFor(1, `osdeploy.onfail=${onfail} osdeploy.failtimeout=0`);
+    t.equal(action.kind, onfail);
+    const forever = failureScreen(action, null, 'log', args.failTimeout);
+    t.notOk(forever.some((l) => / in 0 s\b/.test(l)), `onfail=${onfail}: no "in 0 s" countdown`);
+    t.notOk(forever.some((l) => /will (reboot|poweroff) in/.test(l)), `onfail=${onfail}: no countdown at all`);
+    t.ok(forever.some((l) => /waits for a technician/.test(l) && /will not (reboot|power off) by itself/.test(l)), `onfail=${onfail}: says it waits for a technician`);
+    t.ok(forever.some((l) => /a shell follows.*Alt\+F2.*type exit to restart/.test(l)), `onfail=${onfail}: how to get a shell and how to restart`);
+    t.equal(failureCountdown(action, args.failTimeout), null, `onfail=${onfail}: the controller counts nothing down, a shell follows`);
+  }
+  t.equal(failureCountdown(actionFor(4, 'osdeploy.onfail=reboot'), 60), 60, 'a countdown otherwise');
+  t.equal(failureCountdown(actionFor(1, 'osdeploy.onfail=poweroff'), 900), 900);
+  t.equal(failureCountdown(actionFor(1), 60), null, 'onfail=shell: a shell at once, whatever the timeout');
+  t.notOk(failureScreen(actionFor(1), null, 'log', 0).some((l) => /waits for a technician/.test(l)), 'onfail=shell needs no word about the timeout');
 });

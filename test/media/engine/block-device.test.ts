@@ -222,6 +222,7 @@ t.test('R-37 GPT block device: BIOS needs a BIOS boot partition (a clear failure
   t.same(env.disk.applied, [], 'so is the Apply that used them');
   const table = JSON.parse(run('sfdisk', ['-J', dev])).partitiontable;
   t.equal(table.partitions[0].type, '21686148-6449-6E6F-744E-656564454649', 'GPT type of a BIOS boot partition');
+  t.equal(table.partitions[1].type, '0FC63DAF-8483-4772-8E79-3D69D8477DE4', 'GPT type of an ext4 root: Linux filesystem data');
   t.equal(blkid(`${dev}p2`, 'UUID'), env.disk.volumes[1]!.uuid);
   const a = await executeStep(step('a', 'ApplyOperatingSystemImage', { osImageId: 'PS100090', destination: 'specificDiskAndPartition', destinationDisk: 0, destinationPartition: 2 }), env);
   t.match(a, { ok: true, message: /made bootable \(BIOS\)/ }, a.ok ? '' : `${a.message}\n${a.output}`);

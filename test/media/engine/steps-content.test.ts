@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSyn
 import path from 'node:path';
 import t from 'tap';
 import { executeStep } from '../../../media/engine/steps/index.js';
+import { layout, parseVolume, partitionType, SECTOR, sfdiskScript } from '../../../media/engine/steps/partition-table.js';
 import { which } from '../../../media/engine/steps/types.js';
 import { step } from './items.js';
 import { FakeContent, stepEnv, tempDir } from './step-env.js';
@@ -131,4 +132,62 @@ t.test('R-29 Format and Partition Disk on a disk image file, without loop device
   const mbr = await executeStep(step('f', 'FormatAndPartitionDisk', { diskNumber: 0, diskType: 'mbr', partitions: ['name=Boot;size=50MB;fs=fat32;boot=true', 'size=100%;fs=ntfs'] }), env);
   t.match(mbr, { ok: true, message: /MBR/ });
   t.equal(JSON.parse(execFileSync(which('sfdisk', env.searchPath)!, ['-J', disk], { encoding: 'utf8' })).partitiontable.label, 'dos');
+});
+
+const LINUX_DATA = '0FC63DAF-8483-4772-8E79-3D69D8477DE4';
+const BASIC_DATA = 'EBD0A0A2-B9E5-4433-87C0-68B6B72699C7';
+const ESP = 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B';
+const BIOS_BOOT = '21686148-6449-6E6F-744E-656564454649';
+/** The partitions of an image file as `sfdisk --json` reads them back. */
+const sfdiskJson = (disk: string): { label: string; partitions: { name?: string; type: string; bootable?: boolean }[] } =>
+  JSON.parse(execFileSync(which('sfdisk', sbinEnv.searchPath)!, ['--json', disk], { encoding: 'utf8' })).partitiontable;
+
+t.test('R-29 Format and Partition Disk: a Linux root gets the Linux filesystem data type, Windows volumes basic data', { skip: diskTools.length > 0 && `${diskTools.join(', ')} not found (Debian packages fdisk, dosfstools, e2fsprogs)` }, async (t) => {
+  const dir = tempDir(t);
+  const disk = path.join(dir, 'disk0.img');
+  writeFileSync(disk, '');
+  truncateSync(disk, 256 * 1024 * 1024);
+  const env = stepEnv(t, { disks: new Map([[0, disk]]), ...sbinEnv });
+  // The install-linux template's layout, and a data volume for Windows after it.
+  const gptParts = ['name=BIOS boot;type=biosboot;size=1MB;fs=none', 'name=EFI;type=efi;size=50MB;fs=fat32', 'name=Linux;type=primary;size=100MB;fs=ext4', 'name=Data;size=100%;fs=ntfs'];
+  const gpt = await executeStep(step('f', 'FormatAndPartitionDisk', { diskNumber: 0, diskType: 'gpt', partitions: gptParts }), env);
+  t.match(gpt, { ok: true, message: /partitioned \(GPT\) with 4 volume/ }, gpt.ok ? '' : String(gpt.output));
+  const table = sfdiskJson(disk);
+  t.equal(table.label, 'gpt');
+  t.same(table.partitions.map((p) => [p.name, p.type]), [
+    ['BIOS boot', BIOS_BOOT],
+    ['EFI', ESP],
+    ['Linux', LINUX_DATA],
+    ['Data', BASIC_DATA],
+  ], 'BIOS boot, ESP, Linux filesystem data for ext4, basic data for ntfs');
+
+  const mbrParts = ['name=Boot;size=50MB;fs=fat32;boot=true', 'name=Linux;size=100MB;fs=ext4', 'size=100%;fs=ntfs'];
+  const mbr = await executeStep(step('f', 'FormatAndPartitionDisk', { diskNumber: 0, diskType: 'mbr', partitions: mbrParts }), env);
+  t.match(mbr, { ok: true, message: /MBR/ }, mbr.ok ? '' : String(mbr.output));
+  const dos = sfdiskJson(disk);
+  t.equal(dos.label, 'dos');
+  t.same(dos.partitions.map((p) => [p.type, p.bootable ?? false]), [['7', true], ['83', false], ['7', false]], 'MBR: 0x83 for ext4, the FAT and NTFS volumes keep 0x07');
+});
+
+t.test('R-29 partition types for every Linux file system, written by sfdisk to an image file', { skip: !has('sfdisk') && 'sfdisk not found (Debian package fdisk)' }, async (t) => {
+  const fss = ['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'ntfs', 'fat32', 'none'];
+  for (const gpt of [true, false]) {
+    const volumes = [...(gpt ? ['type=biosboot;size=1MB;fs=none'] : []), 'type=efi;size=10MB;fs=fat32', ...fss.map((fs) => `type=primary;size=10MB;fs=${fs}`)].map(parseVolume);
+    if (!gpt) volumes.splice(4); // four primary partitions at most
+    const disk = path.join(tempDir(t), 'disk.img');
+    writeFileSync(disk, '');
+    truncateSync(disk, 128 * 1024 * 1024);
+    const script = sfdiskScript(volumes, layout(volumes, (128 * 1024 * 1024) / SECTOR, gpt), gpt);
+    execFileSync(which('sfdisk', sbinEnv.searchPath)!, ['--no-reread', '--no-tell-kernel', '--wipe', 'always', disk], { input: script, stdio: ['pipe', 'ignore', 'pipe'] });
+    const types = sfdiskJson(disk).partitions.map((p) => p.type);
+    const want = gpt
+      ? [BIOS_BOOT, ESP, LINUX_DATA, LINUX_DATA, LINUX_DATA, LINUX_DATA, LINUX_DATA, BASIC_DATA, BASIC_DATA, BASIC_DATA]
+      : ['ef', '83', '83', '83'];
+    t.same(types, want, gpt ? 'GPT' : 'MBR');
+    t.same(volumes.map((v) => partitionType(v, gpt).toUpperCase()), want.map((w) => w.toUpperCase()), `partitionType agrees (${gpt ? 'GPT' : 'MBR'})`);
+  }
+  t.equal(partitionType(parseVolume('type=recovery;fs=ext4'), true), 'DE94BBA4-06D1-4D40-A16A-BFD50179D6AC', 'a recovery volume keeps its type whatever its file system');
+  t.equal(partitionType(parseVolume('type=msr;fs=none'), true), 'E3C9E316-0B5C-4DB8-817D-F92DF00215AE');
+  t.equal(partitionType(parseVolume('fs=xfs'), false), '83', 'type= defaults to primary');
+  t.equal(partitionType(parseVolume('type=msr;fs=fat32'), false), 'c', 'MBR has no MSR: FAT32 as before');
 });
