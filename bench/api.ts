@@ -19,24 +19,14 @@
  * deployment and boot-policy model over HTTP. Figures are absolute; they go to bench/RESULTS.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ALL_UNKNOWN_COMPUTERS_ID } from '../policy/collections.js';
-import type { ComputerInput } from '../policy/computers.js';
-import { CONFIG_KEYS, loadConfig } from '../server/config.js';
-import { createLogger } from '../server/logger.js';
-import { openSite } from '../server/main.js';
-import { createCollection } from '../server/site/collections.js';
-import { importComputers } from '../server/site/computers.js';
-import { createContent } from '../server/site/content.js';
-import { SnapshotCache } from '../server/site/context.js';
-import { deploy } from '../server/site/deployments.js';
-import { createTs } from '../server/site/task-sequences.js';
-import { createToken } from '../server/site/tokens.js';
+import { CONFIG_KEYS } from '../server/config.js';
+import { fmt, generateSite, knownMac, ms, mulberry32, unknownMac as unknownMacOf } from './lib/site-generator.js';
 
 // ------------------------------------------------------------------ autocannon (no bundled types)
 
@@ -101,45 +91,14 @@ const N = {
   unknownShare: Number(opts['unknown-share']),
 };
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BATCH = 10_000;
+const unknownMac = (): string => unknownMacOf(random);
 
 // ------------------------------------------------------------------ seeded randomness
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = mulberry32(Number(opts.seed));
 const int = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1));
-const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
-const chance = (p: number): boolean => random() < p;
 
-const hex2 = (n: number): string => (n & 0xff).toString(16).padStart(2, '0');
-const macOf = (prefix: string, i: number): string => `${prefix}:${hex2(i >> 16)}:${hex2(i >> 8)}:${hex2(i)}`;
-const knownMac = (i: number): string => macOf('00:50:56', i);
-const unknownMac = (): string => macOf('0a:00:27', int(0, 0xffffff));
-
-const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
-const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
-// ------------------------------------------------------------------ 1. the site, in process
-
-/**
- * Deployments never change membership, so while they are created the policy snapshot (which
- * `deploy` reads for R-10's member counts) is kept instead of being rebuilt after every write.
- */
-class LoaderSnapshot extends SnapshotCache {
-  hold = false;
-  override invalidate(): void {
-    if (!this.hold) super.invalidate();
-  }
-}
+// ------------------------------------------------------------------ 1. the site, in process (bench/lib/site-generator.ts)
 
 interface Loaded {
   readonly dataDir: string;
@@ -150,117 +109,7 @@ interface Loaded {
 }
 
 function loadSite(): Loaded {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'osdeploy-bench-api-'));
-  const config = loadConfig({ flags: { 'data-dir': dataDir } });
-  const log = createLogger('silent');
-  const { db, ctx: base } = openSite(config, log);
-  const snapshot = new LoaderSnapshot(db, config.siteCode);
-  const ctx = { ...base, snapshot };
-  const actor = 'bench';
-  const timings: Record<string, number> = {};
-  const counts: Record<string, number> = {};
-
-  let t0 = process.hrtime.bigint();
-  const admin = createToken(ctx, actor, { name: 'bench admin', role: 'admin' }).token;
-  const client = createToken(ctx, actor, { name: 'bench pxe', role: 'client' }).token;
-
-  const bootX64 = createContent(ctx, actor, { kind: 'bootImage', name: 'Boot image (x64)', architecture: 'x64' });
-  const bootX86 = createContent(ctx, actor, { kind: 'bootImage', name: 'Boot image (x86)', architecture: 'x86' });
-  const images = [createContent(ctx, actor, { kind: 'osImage', name: 'Windows 11 Enterprise 24H2' }), createContent(ctx, actor, { kind: 'osImage', name: 'Windows 10 Enterprise 22H2' })];
-  const apps = Array.from({ length: 6 }, (_, i) => createContent(ctx, actor, { kind: 'application', name: `Line-of-business app ${i + 1}` }));
-  const driver = createContent(ctx, actor, { kind: 'driverPackage', name: 'Dell Latitude drivers' });
-  const taskSequences = [
-    ...Array.from({ length: 8 }, (_, i) =>
-      createTs(ctx, actor, {
-        type: 'installOs',
-        name: `Install ${pick(images).name} #${i + 1}`,
-        bootImageId: i % 4 === 3 ? bootX86.id : bootX64.id,
-        osImageId: pick(images).id,
-        join: { mode: 'workgroup', workgroup: 'WORKGROUP' },
-        applicationIds: apps.slice(0, i % 4).map((a) => a.id),
-        ...(i % 2 ? { driverPackageIds: [driver.id] } : {}),
-      }),
-    ),
-    ...Array.from({ length: 4 }, (_, i) => createTs(ctx, actor, { type: 'custom', name: `Custom maintenance #${i + 1}`, bootImageId: bootX64.id })),
-  ];
-  counts.content = 2 + images.length + apps.length + 1;
-  counts.taskSequences = taskSequences.length;
-  timings['content, task sequences, tokens'] = ms(t0);
-
-  // Computers: importComputers in batches of 10,000, one transaction each.
-  t0 = process.hrtime.bigint();
-  const ids: string[] = [];
-  for (let start = 0; start < N.computers; start += BATCH) {
-    const rows: ComputerInput[] = [];
-    for (let i = start; i < Math.min(N.computers, start + BATCH); i++) {
-      rows.push({
-        name: `PC-${String(i + 1).padStart(6, '0')}`,
-        macAddresses: chance(0.1) ? [knownMac(i), macOf('00:15:5d', i)] : [knownMac(i)],
-        smbiosUuid: chance(0.6) ? `4c4c4544-0000-1000-8000-${i.toString(16).padStart(12, '0')}` : null,
-        architecture: chance(0.9) ? 'x64' : chance(0.5) ? 'arm64' : 'x86',
-        isServer: chance(0.02),
-        variables: chance(0.05) ? [{ name: 'OSDJoinPassword', value: `secret-${i}`, hidden: true }, { name: 'OSDLocation', value: pick(['HQ', 'Lab', 'Branch']), hidden: false }] : [],
-      });
-    }
-    for (const c of importComputers(ctx, actor, rows)) ids.push(c.id);
-  }
-  counts.computers = ids.length;
-  timings[`import ${fmt(ids.length)} computers (batches of ${fmt(BATCH)})`] = ms(t0);
-
-  // Collections: direct members, sizes spread log-uniformly from 10 to 5,000.
-  t0 = process.hrtime.bigint();
-  const collections: { id: string; size: number }[] = [];
-  let memberships = 0;
-  for (let i = 0; i < N.collections; i++) {
-    const size = Math.min(ids.length, Math.round(Math.exp(Math.log(10) + random() * (Math.log(5000) - Math.log(10)))));
-    const members = new Set<string>();
-    while (members.size < size) members.add(pick(ids));
-    const c = createCollection(ctx, actor, {
-      name: `Collection ${String(i + 1).padStart(3, '0')}`,
-      directMemberIds: [...members],
-      ...(i % 25 === 0 ? { variables: [{ name: 'OSDSiteVariable', value: `c${i}`, hidden: false }] } : {}),
-    });
-    collections.push({ id: c.id, size });
-    memberships += size;
-  }
-  counts.collections = collections.length;
-  counts.directMemberships = memberships;
-  timings[`create ${collections.length} collections`] = ms(t0);
-
-  t0 = process.hrtime.bigint();
-  snapshot.get();
-  timings['build the policy snapshot (once)'] = ms(t0);
-
-  // Deployments through deploy() (R-09…R-16, R-10 on real member counts).
-  t0 = process.hrtime.bigint();
-  snapshot.hold = true;
-  const tally: Record<string, number> = { created: 0, required: 0, acknowledged: 0, refusedThenAvailable: 0 };
-  const availabilities = ['mediaPxe', 'mediaPxe', 'mediaPxe', 'mediaPxe', 'clientsMediaPxe', 'clientsMediaPxe', 'clientsMediaPxe', 'clients', 'clients', 'mediaPxeHidden'];
-  for (let i = 0; i < N.deployments; i++) {
-    const ts = pick(taskSequences);
-    const collectionId = i % 100 === 0 ? ALL_UNKNOWN_COMPUTERS_ID : pick(collections).id;
-    const availability = pick(availabilities);
-    const required = chance(0.15);
-    const input = { taskSequenceId: ts.id, collectionId, availability, purpose: required ? 'required' : 'available', ...(required ? { assignments: [{ kind: 'asap' }], acknowledgeHighRisk: true } : {}) };
-    let decision = deploy(ctx, actor, input);
-    if (decision.kind !== 'created') {
-      // R-10 refuses a Required OS deployment to a collection above the maximum size: make it Available.
-      decision = deploy(ctx, actor, { taskSequenceId: ts.id, collectionId, availability, purpose: 'available' });
-      tally.refusedThenAvailable!++;
-    }
-    if (decision.kind !== 'created') throw new Error(`deployment ${i} not created: ${JSON.stringify(decision)}`);
-    tally.created!++;
-    if (decision.deployment.purpose === 'required') tally.required!++;
-    if (decision.deployment.highRisk?.verdict === 'warned') tally.acknowledged!++;
-  }
-  snapshot.hold = false;
-  snapshot.invalidate();
-  Object.assign(counts, { deployments: tally.created, requiredDeployments: tally.required, highRiskAcknowledged: tally.acknowledged, requiredRefusedMadeAvailable: tally.refusedThenAvailable });
-  timings[`create ${fmt(tally.created!)} deployments`] = ms(t0);
-
-  db.pragma('wal_checkpoint(TRUNCATE)');
-  db.close();
-  return { dataDir, adminToken: admin, clientToken: client, timings, counts };
+  return generateSite({ computers: N.computers, collections: N.collections, deployments: N.deployments, tmpPrefix: 'osdeploy-bench-api-' }, random);
 }
 
 // ------------------------------------------------------------------ 2. the service, as a child
