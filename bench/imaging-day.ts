@@ -378,6 +378,7 @@ async function startService(dataDir: string, dbUrl: string | null): Promise<Chil
     env[DB_KEY.env] = dbUrl;
     if (DB_KEY.flag) args.push(`--${DB_KEY.flag}`, dbUrl);
   }
+  const started = Date.now();
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', opts['trace-gc'] ? 'pipe' : 'inherit', 'inherit'] });
   if (opts['trace-gc']) watchGc(child);
   const deadline = Date.now() + 180_000;
@@ -388,7 +389,11 @@ async function startService(dataDir: string, dbUrl: string | null): Promise<Chil
       const body = (await r.json()) as { roles?: { role: string; state: string; detail: string }[] };
       const pxe = body.roles?.find((x) => x.role === 'pxe');
       if (pxe && pxe.state !== 'up') throw new Error(`the PXE responder is ${pxe.state}: ${pxe.detail}`);
-      if (pxe) return child;
+      if (pxe) {
+        // The PXE role opens only once the policy state is built (server/main.ts).
+        console.log(`start-up: ${((Date.now() - started) / 1000).toFixed(1)} s from process start to the PXE role answering (tsx compile + database open + policy state built)`);
+        return child;
+      }
     } catch (e) {
       if ((e as Error).message.startsWith('the PXE responder')) {
         child.kill('SIGKILL');

@@ -24,8 +24,11 @@ function writeChunk(out: Writable, chunk: Buffer, closed: Promise<never>): Promi
   return Promise.race([written, closed]);
 }
 
+/** What the pump reads from: a FileHandle, or anything that reads like one. */
+export type PumpSource = Pick<FileHandle, 'read'> | { read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> };
+
 /** Writes bytes [start, end] of `handle` to `out`; rejects if the file shrinks or `out` closes first. */
-export async function pumpFile(handle: FileHandle, start: number, end: number, out: Writable, chunk = PUMP_CHUNK): Promise<void> {
+export async function pumpFile(handle: PumpSource, start: number, end: number, out: Writable, chunk = PUMP_CHUNK): Promise<void> {
   if (end < start) return;
   const size = Math.min(chunk, end - start + 1);
   const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];

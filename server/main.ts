@@ -11,6 +11,8 @@ import { buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import { ensureBuiltInCollections } from './site/collections.js';
 import { ensureBuiltInComputers } from './site/computers.js';
+import { SqliteSiteStore } from './store/sqlite/store.js';
+import { statusWriterFor } from './store/sqlite/status-writer.js';
 import { SnapshotCache, type SiteContext } from './site/context.js';
 import { ensureAdminToken } from './site/tokens.js';
 import { bootFileRoot, DEBIAN_IPXE_DIR, importDefaultBootFiles } from './site/boot-files.js';
@@ -51,7 +53,7 @@ export function openSite(config: Config, log: Logger, now: () => number = Date.n
     throw e;
   }
   const library = { store, records: new SqliteLibraryRecords(db, now) };
-  const ctx: SiteContext = { db, siteCode: config.siteCode, now, log, snapshot: new SnapshotCache(db, config.siteCode, log), library };
+  const ctx: SiteContext = { db, siteCode: config.siteCode, now, log, snapshot: new SnapshotCache(db, config.siteCode, log), library, store: new SqliteSiteStore(db), statusWriter: statusWriterFor(db, dbFile, log) };
   ensureBuiltInComputers(ctx);
   ensureBuiltInCollections(ctx);
   ensureLocalPoint(ctx);
@@ -105,6 +107,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
       await app.close();
       await tftp.service?.close();
       await pxe.service?.close();
+      await ctx.statusWriter.close();
       db.close();
       log.info('osdeploy stopped');
     },

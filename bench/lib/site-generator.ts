@@ -54,18 +54,6 @@ export const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', 
 
 // ------------------------------------------------------------------ the site
 
-/**
- * Deployments never change membership, so while they are created the policy snapshot (which
- * `deploy` reads for R-10's member counts) is kept instead of being rebuilt after every write
- * (where writes still drop the snapshot; where they apply deltas to it, `hold` changes nothing).
- */
-class LoaderSnapshot extends SnapshotCache {
-  hold = false;
-  override invalidate(): void {
-    if (!this.hold) super.invalidate();
-  }
-}
-
 export interface SiteShape {
   readonly computers: number;
   readonly collections: number;
@@ -102,7 +90,8 @@ export function generateSite<T = undefined>(shape: SiteShape, random: Random, ex
   const config = loadConfig({ flags: { 'data-dir': dataDir, ...shape.configFlags } });
   const log = createLogger('silent');
   const { db, ctx: base } = openSite(config, log);
-  const snapshot = new LoaderSnapshot(db, config.siteCode);
+  // Writes apply their changes to this policy state as deltas (server/site/policy-state.ts).
+  const snapshot = new SnapshotCache(db, config.siteCode);
   const ctx = { ...base, snapshot };
   const actor = 'bench';
   const timings: Record<string, number> = {};
@@ -181,7 +170,6 @@ export function generateSite<T = undefined>(shape: SiteShape, random: Random, ex
 
   // Deployments through deploy() (R-09…R-16, R-10 on real member counts).
   t0 = process.hrtime.bigint();
-  snapshot.hold = true;
   const tally: Record<string, number> = { created: 0, required: 0, acknowledged: 0, refusedThenAvailable: 0 };
   const availabilities = ['mediaPxe', 'mediaPxe', 'mediaPxe', 'mediaPxe', 'clientsMediaPxe', 'clientsMediaPxe', 'clientsMediaPxe', 'clients', 'clients', 'mediaPxeHidden'];
   for (let i = 0; i < shape.deployments; i++) {
@@ -201,8 +189,6 @@ export function generateSite<T = undefined>(shape: SiteShape, random: Random, ex
     if (decision.deployment.purpose === 'required') tally.required!++;
     if (decision.deployment.highRisk?.verdict === 'warned') tally.acknowledged!++;
   }
-  // Not invalidate(): where that starts a background rebuild, it would read a closed database.
-  snapshot.hold = false;
   Object.assign(counts, { deployments: tally.created, requiredDeployments: tally.required, highRiskAcknowledged: tally.acknowledged, requiredRefusedMadeAvailable: tally.refusedThenAvailable });
   timings[`create ${fmt(tally.created!)} deployments`] = ms(t0);
 

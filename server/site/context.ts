@@ -10,6 +10,8 @@ import type { Db } from '../store/db.js';
 import type { SqliteLibraryRecords } from '../store/library-records.js';
 import { journaled } from '../store/change-journal.js';
 import type { SnapshotCache } from './policy-state.js';
+import type { SiteStore } from './repositories.js';
+import type { StatusWriter } from '../store/sqlite/status-writer.js';
 
 export interface SiteContext {
   readonly db: Db;
@@ -19,6 +21,13 @@ export interface SiteContext {
   readonly snapshot: SnapshotCache;
   /** The content library: records in the site database, blobs in DATA_DIR/content/store (R-06). */
   readonly library: SiteLibrary;
+  /**
+   * The storage seam (repositories.ts): the aggregates moved onto it so far are read and written
+   * through it (audit and status pages today); the rest still use `db` (docs/database.md).
+   */
+  readonly store: SiteStore;
+  /** Stores status messages off the event loop (store/sqlite/status-writer.ts). */
+  readonly statusWriter: StatusWriter;
 }
 
 export interface SiteLibrary extends ContentLibrary {

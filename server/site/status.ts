@@ -5,11 +5,11 @@
  */
 import type { StatusMessage } from '../../policy/status.js';
 import type { Computer } from '../../policy/computers.js';
-import type { Deployment } from '../../policy/deployments/model.js';
 import { tryNormalizeMac } from '../../policy/normalize.js';
 import { getDoc } from '../store/docs.js';
-import { write, type SiteContext } from './context.js';
-import { addPxeStart } from '../store/policy-rows.js';
+import { type SiteContext } from './context.js';
+import { reportCommitted } from '../store/change-journal.js';
+import type { StatusRow } from '../store/sqlite/status-writer.js';
 import { statusRefusal, type ClientAccess } from './client-access.js';
 
 /** What the API accepts: the message without the site's fields, identified by computerId or a MAC. */
@@ -44,44 +44,51 @@ function resolveComputer(ctx: SiteContext, m: StatusInput): Computer | string {
   return c;
 }
 
-/** `access`: the client token's binding (docs/security.md): a message about another machine, or a deployment that does not target it, is rejected. */
-export function recordStatus(ctx: SiteContext, batch: readonly StatusInput[], access: ClientAccess | null = null): StatusResult {
+/**
+ * `access`: the client token's binding (docs/security.md): a message about another machine, or a
+ * deployment that does not target it, is rejected. The batch is checked here, on the main thread,
+ * against the policy state; it is stored by the status writer (a worker thread) in one transaction
+ * with the R-19 records it starts, and this resolves once that has committed and the policy state
+ * has the R-19 records (the next PXE boot of that machine already sees them).
+ */
+export async function recordStatus(ctx: SiteContext, batch: readonly StatusInput[], access: ClientAccess | null = null): Promise<StatusResult> {
+  const rejected: { id: string; reason: string }[] = [];
+  const rows: StatusRow[] = [];
+  const deployments = ctx.snapshot.get().deployments;
+  for (const m of batch) {
+    if (m.outputTail !== undefined && Buffer.byteLength(m.outputTail) > MAX_OUTPUT_TAIL_BYTES) {
+      rejected.push({ id: m.id, reason: `outputTail is longer than ${MAX_OUTPUT_TAIL_BYTES} bytes` });
+      continue;
+    }
+    const computer = resolveComputer(ctx, m);
+    if (typeof computer === 'string') {
+      rejected.push({ id: m.id, reason: computer });
+      continue;
+    }
+    const refusal = access ? statusRefusal(ctx, access, computer, m.deploymentId, m.source) : null;
+    if (refusal) {
+      rejected.push({ id: m.id, reason: refusal });
+      continue;
+    }
+    const { mac: _mac, ...rest } = m;
+    const doc: StatusMessage = { ...rest, computerId: computer.id, receivedAt: ctx.now() };
+    // R-19: only Required deployments are remembered; an Available one may be picked again.
+    const requiredPxeStart = m.kind === 'runStarted' && m.source === 'pxe' && deployments.get(m.deploymentId)?.purpose === 'required';
+    rows.push({ id: m.id, at: m.at, computerId: computer.id, deploymentId: m.deploymentId, kind: m.kind, doc: JSON.stringify(doc), requiredPxeStart });
+  }
   let accepted = 0;
   let duplicates = 0;
-  const rejected: { id: string; reason: string }[] = [];
-  const insert = ctx.db.prepare(
-    'INSERT INTO status_messages (id, at, computer_id, deployment_id, kind, doc) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-  );
-  write(ctx, () => {
-    for (const m of batch) {
-      if (m.outputTail !== undefined && Buffer.byteLength(m.outputTail) > MAX_OUTPUT_TAIL_BYTES) {
-        rejected.push({ id: m.id, reason: `outputTail is longer than ${MAX_OUTPUT_TAIL_BYTES} bytes` });
-        continue;
-      }
-      const computer = resolveComputer(ctx, m);
-      if (typeof computer === 'string') {
-        rejected.push({ id: m.id, reason: computer });
-        continue;
-      }
-      const refusal = access ? statusRefusal(ctx, access, computer, m.deploymentId, m.source) : null;
-      if (refusal) {
-        rejected.push({ id: m.id, reason: refusal });
-        continue;
-      }
-      const { mac: _mac, ...rest } = m;
-      const doc: StatusMessage = { ...rest, computerId: computer.id, receivedAt: ctx.now() };
-      const changes = insert.run(m.id, m.at, computer.id, m.deploymentId, m.kind, JSON.stringify(doc)).changes;
-      if (changes === 0) {
-        duplicates++;
-        continue;
-      }
-      accepted++;
-      // R-19, in the same transaction as the message that starts the run: only Required
-      // deployments are remembered (an Available one may be picked again).
-      if (m.kind === 'runStarted' && m.source === 'pxe' && getDoc<Deployment>(ctx.db, 'deployments', m.deploymentId)?.purpose === 'required')
-        addPxeStart(ctx.db, computer.id, m.deploymentId, ctx.now());
+  if (rows.length) {
+    const written = await ctx.statusWriter.write(rows, ctx.now());
+    for (const isNew of written.inserted) {
+      if (isNew) accepted++;
+      else duplicates++;
     }
-  });
+    reportCommitted(
+      ctx.db,
+      written.pxeStartsAdded.map((p) => ({ kind: 'pxeStart' as const, computerId: p.computerId, deploymentId: p.deploymentId, present: true })),
+    );
+  }
   if (accepted > 0) ctx.log.debug({ accepted, duplicates, rejected: rejected.length }, 'status messages stored');
   for (const r of rejected) ctx.log.warn({ id: r.id, reason: r.reason }, 'status message rejected');
   return { accepted, duplicates, rejected };

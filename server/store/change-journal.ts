@@ -61,3 +61,8 @@ export function recordChange(db: Db, change: StoreChange): void {
   // committed or not; the policy state re-reads what it is told about, so either way is right.
   else queueMicrotask(() => listeners.get(db)?.([change]));
 }
+
+/** Changes committed on another connection of this database (the status writer thread). */
+export function reportCommitted(db: Db, changes: readonly StoreChange[]): void {
+  if (changes.length) listeners.get(db)?.(changes);
+}

@@ -78,8 +78,9 @@ t.test('issue 14: R-19 commits with the run-start message, or neither does', asy
   const { pc, mac, dep } = await setUp(h);
   t.match(await boot(h, mac), { kind: 'run', deploymentId: dep });
 
-  // Fault injection: the R-19 insert fails inside the status transaction.
-  h.db.exec("CREATE TEMP TRIGGER fail_r19 BEFORE INSERT ON main.required_pxe_starts BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  // Fault injection: the R-19 insert fails inside the status transaction (a trigger in the
+  // database itself, so the status writer's own connection meets it too).
+  h.db.exec("CREATE TRIGGER fail_r19 BEFORE INSERT ON required_pxe_starts BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
   const started = message(h, pc, dep, randomUUID(), 'runStarted', { source: 'pxe' });
   const res = await h.call('POST', '/status', { token: h.tokens.client, body: { messages: [started] } });
   t.not(res.status, 200, `the batch is refused (${res.status})`);
