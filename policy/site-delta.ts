@@ -8,7 +8,7 @@
  * one whole change or none: every function here runs to its end without yielding. Only the
  * server's policy state (server/site/policy-state.ts) calls these, on the snapshot it owns.
  */
-import { ALL_SYSTEMS_ID, type Collection } from './collections.js';
+import { ALL_SYSTEMS_ID, ALL_UNKNOWN_COMPUTERS_ID, computeMembership, type Collection } from './collections.js';
 import { UNKNOWN_COMPUTER_IDS, type Computer } from './computers.js';
 import type { Deployment } from './deployments/model.js';
 import { pxeStartKey, type Site } from './site.js';
@@ -148,28 +148,13 @@ export function applyCollection(site: Site, id: string, next: Collection | undef
   else collections.delete(id);
 
   const members = m(site.members);
-  const all = site.members.get(ALL_SYSTEMS_ID) ?? new Set<string>();
-  const fresh = new Map<string, ReadonlySet<string>>();
+  // computeMembership in steps, from the sets of the collections this change does not touch.
+  const memo = new Map([...site.members].filter(([cid]) => !affected.has(cid)));
+  const all = (site.members.get(ALL_SYSTEMS_ID) ?? new Set<string>()) as Set<string>;
+  const unknown = (site.members.get(ALL_UNKNOWN_COMPUTERS_ID) ?? new Set<string>()) as Set<string>;
   const setOf = (cid: string): ReadonlySet<string> => {
-    if (!affected.has(cid)) return site.members.get(cid) ?? new Set();
-    const done = fresh.get(cid);
-    if (done) return done;
-    const c = site.collections.get(cid);
-    let set: Set<string>;
-    if (!c) set = new Set();
-    else if (c.builtIn === 'allSystems') set = new Set(site.computers.keys());
-    else if (c.builtIn === 'allUnknownComputers') set = new Set([...site.computers.values()].filter((x) => x.unknownArchitecture !== null).map((x) => x.id));
-    else {
-      set = new Set(c.directMemberIds.filter((x) => all.has(x)));
-      for (const inc of c.includeCollectionIds) for (const x of setOf(inc)) set.add(x);
-      for (const exc of c.excludeCollectionIds) for (const x of setOf(exc)) set.delete(x);
-      if (c.limitingCollectionId) {
-        const limit = setOf(c.limitingCollectionId);
-        for (const x of set) if (!limit.has(x)) set.delete(x);
-      }
-    }
-    fresh.set(cid, set);
-    return set;
+    if (!memo.has(cid)) computeMembership(site.collections, [], { memo, all, unknown, only: cid });
+    return memo.get(cid) ?? new Set();
   };
 
   const collectionsOf = m(site.collectionsOf) as Map<string, string[]>;

@@ -4,8 +4,7 @@
  * are public: firmware and iPXE carry no token, and they reveal only a machine's own boot choice.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { OutgoingHttpHeaders } from 'node:http';
-import { pumpFile } from '../../../content/file-pump.js';
+import { pumpToReply } from '../pump-reply.js';
 import { PolicyError } from '../../../policy/errors.js';
 import { safeText } from '../../../media/ipxe/script.js';
 import { identifyScript } from '../../../media/ipxe/identify.js';
@@ -64,21 +63,8 @@ async function sendFile(files: BootFiles, path: string, rangeHeader: string | un
   // Two reused buffers straight into the socket (content/file-pump.ts), as /content/… does: a
   // stream with a fresh buffer per chunk served boot images at a third of a plain file server's
   // speed (bench/RESULTS.md, "deploy"). The reply is hijacked, so its headers are written here.
-  reply.hijack();
-  const res = reply.raw;
-  res.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
   const source = { read: async (buffer: Buffer, offset: number, length: number, position: number) => ({ bytesRead: await file.read(buffer.subarray(offset, offset + length), position) }) };
-  try {
-    await pumpFile(source, start, end, res);
-    res.end();
-  } catch (err) {
-    // Headers are gone already: the only honest signal left is a cut connection.
-    if (!res.destroyed) reply.log.warn({ err }, 'boot file transfer stopped');
-    res.destroy();
-  } finally {
-    await file.close();
-  }
-  return reply;
+  return pumpToReply(reply, source, start, end, () => file.close(), 'boot file');
 }
 
 export async function bootRoutes(app: FastifyInstance, ctx: SiteContext, files: BootFiles, siteUrl: () => string): Promise<void> {

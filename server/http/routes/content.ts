@@ -7,11 +7,11 @@
  * on disk: nothing outside the store is reachable.
  */
 import { randomBytes } from 'node:crypto';
-import type { OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ContentError } from '../../../content/errors.js';
-import { hasFileHandles, pumpFile } from '../../../content/file-pump.js';
+import { hasFileHandles } from '../../../content/file-pump.js';
+import { pumpToReply } from '../pump-reply.js';
 import { etagOf, ifRangeAllows, multipartPlan, noneMatchHits, parseRange, type MultipartPlan } from '../../../content/http-range.js';
 import { resolveFile, type VersionRef } from '../../../content/library.js';
 import { checkSignature } from '../../../content/signed-url.js';
@@ -62,20 +62,7 @@ async function multipartBody(store: ContentStore, sha256: string, plan: Multipar
 async function sendRange(store: ContentStore, sha256: string, range: ByteRange, reply: FastifyReply) {
   if (!hasFileHandles(store)) return reply.send(await store.open(sha256, range));
   const { handle } = await store.openHandle(sha256);
-  reply.hijack();
-  const res = reply.raw;
-  res.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
-  try {
-    await pumpFile(handle, range.start, range.end, res);
-    res.end();
-  } catch (err) {
-    // Headers are gone already: the only honest signal left is a cut connection.
-    if (!res.destroyed) reply.log.warn({ err }, 'content transfer stopped');
-    res.destroy();
-  } finally {
-    await handle.close();
-  }
-  return reply;
+  return pumpToReply(reply, handle, range.start, range.end, () => handle.close(), 'content');
 }
 
 /** Sends blob `sha256` of recorded `size`; `immutable` for URLs whose bytes can never change. */
