@@ -67,7 +67,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Public: how many, not which (an administrator reads them in GET /api/v1/settings).
     const secrets = secretWarnings(deps.ctx).length;
     const warnings = secrets ? [`${secrets} deployment(s) give secrets to PXE boots and no PXE password is set (R-18): those secrets are withheld; see GET /api/v1/settings`] : [];
-    return { status: 'ok', site: deps.ctx.siteCode, roles: deps.roles?.() ?? [], ...(warnings.length ? { warnings } : {}) };
+    // The policy state boots are answered from (docs/scale.md): counts and build times only.
+    const p = deps.ctx.snapshot.stats;
+    const policy = { version: deps.ctx.snapshot.version, deltas: p.deltas, builds: p.builds, building: p.building, lastBuildMs: Math.round(p.lastBuildMs) };
+    return { status: 'ok', site: deps.ctx.siteCode, roles: deps.roles?.() ?? [], policy, ...(warnings.length ? { warnings } : {}) };
   });
   await bootRoutes(app, deps.ctx, deps.bootFiles, deps.publicUrl);
   await contentRoutes(app, deps.ctx);

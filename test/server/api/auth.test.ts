@@ -109,6 +109,12 @@ t.test('healthz and openapi.json answer without a token', async (t) => {
   const health = await h.call('GET', '/healthz', { token: null });
   t.equal(health.status, 200);
   t.match(health.json, { status: 'ok', site: 'PS1' });
+  // The policy state boots are answered from: built once at least, its version moves with a write.
+  t.match(health.json.policy, { version: Number, deltas: Number, builds: Number, building: false, lastBuildMs: Number });
+  const before = health.json.policy.version as number;
+  t.equal((await h.call('POST', '/computers', { body: { name: 'HEALTH1', macAddresses: ['52:54:00:aa:bb:01'] } })).status, 201);
+  const after = await h.call('GET', '/healthz', { token: null });
+  t.ok(after.json.policy.version > before, 'a write moves the policy version');
 
   const doc = await h.call('GET', '/api/v1/openapi.json', { token: null });
   t.equal(doc.status, 200);

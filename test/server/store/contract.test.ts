@@ -1,7 +1,7 @@
 /**
  * The site store contract (server/site/repos): every repository, run against both
  * implementations — SQLite (a file in a temp dir) and PostgreSQL (test/fixtures/postgres.ts:
- * OSDEPLOY_TEST_DATABASE_URL, or a server this file starts). The same tests, the same answers.
+ * OSD_TEST_DATABASE_URL, or a server this file starts). The same tests, the same answers.
  * Without PostgreSQL the PostgreSQL half is skipped with the reason, except under CI, where the
  * fixture fails the run instead.
  */
@@ -38,7 +38,7 @@ t.test('sqlite', async (t) => {
 const skip = postgresSkipReason();
 t.test('postgresql', skip === null ? {} : { skip }, async (t) => {
   const server = await testPostgres(t);
-  t.comment(`PostgreSQL: ${server.source === 'env' ? 'the server in OSDEPLOY_TEST_DATABASE_URL' : 'a server this test started'}`);
+  t.comment(`PostgreSQL: ${server.source === 'env' ? 'the server in OSD_TEST_DATABASE_URL' : 'a server this test started'}`);
   const impl = postgresImpl(server);
   contract(t, impl, twoPools(impl));
   pgMigrations(t, server);
