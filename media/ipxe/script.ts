@@ -54,6 +54,9 @@ export function safePath(p: string): string {
 
 const SITE_URL = /^https?:\/\/[A-Za-z0-9.\-:[\]]+$/;
 
+/** The site URL with iPXE's login settings as its user and password, each URI-encoded by iPXE. */
+const basicUrl = (siteUrl: string): string => siteUrl.replace(/^https?:\/\//, (scheme) => `${scheme}\${username:uristring}:\${password:uristring}@`);
+
 export function identityQuery(id: BootIdentityParams): string {
   const parts = id.macAddresses.map((m) => `mac=${encodeURIComponent(m)}`);
   if (id.smbiosUuid) parts.push(`uuid=${encodeURIComponent(id.smbiosUuid)}`);
@@ -115,20 +118,17 @@ export function renderIpxeScript(ctx: ScriptContext, input: ScriptInput): string
       lines.push(`echo osdeploy: ${safeText(input.reason)}`, 'echo osdeploy: nothing to run, booting from the next device', 'sleep 3', 'exit');
       break;
     case 'password':
-      // iPXE's login form masks the password; `params` sends it as a POST form, so it is in no
-      // URL, log or script. A wrong one comes back here with the site's message.
+      // iPXE's login form masks the password; the chain sends it with HTTP Basic authentication
+      // (iPXE answers the site's 401 challenge with the URL's user and password), so it is in no
+      // request line, log or script. Every iPXE build has this; `params` (a POST form) is missing
+      // from older ones such as Debian 12's. A wrong one comes back here with the site's message.
       lines.push(
         ...(input.message ? [`echo osdeploy: ${safeText(input.message)}`] : []),
         'echo osdeploy: this site asks for its PXE password before anything boots',
         'set username pxe',
         'clear password',
         'login || goto cancel',
-        'params || goto noparams',
-        'param password ${password}',
-        'clear password',
-        `chain --replace --autofree ${ctx.siteUrl}/boot.ipxe?${identityQuery(ctx.identity)}${input.uefi ? '&uefi=true' : ''}##params || goto cancel`,
-        ':noparams',
-        'echo osdeploy: this iPXE build cannot send a form (no params command)',
+        `chain --replace --autofree ${basicUrl(ctx.siteUrl)}/boot.ipxe?${identityQuery(ctx.identity)}${input.uefi ? '&uefi=true' : ''}&login=true || goto cancel`,
         ':cancel',
         'clear password',
         'echo osdeploy: no PXE password given, booting from the next device',

@@ -18,8 +18,8 @@ const hashOf = (password: string, salt: Buffer): Buffer => scryptSync(password.n
 
 export function validatePxePassword(password: unknown): string {
   if (typeof password !== 'string') throw invalid('pxe.password must be a string (null clears it)', 'pxe.password');
-  // iPXE's login form takes printable ASCII; a longer one gains nothing over the network.
-  if (password.length < 4 || password.length > 64 || !/^[\x20-\x7e]+$/.test(password)) throw invalid('pxe.password must be 4 to 64 printable ASCII characters', 'pxe.password');
+  // iPXE's login form takes printable ASCII, and at most 63 characters of it.
+  if (password.length < 4 || password.length > 63 || !/^[\x20-\x7e]+$/.test(password)) throw invalid('pxe.password must be 4 to 63 printable ASCII characters', 'pxe.password');
   return password;
 }
 

@@ -21,6 +21,18 @@ export interface BootFiles {
 
 const req = (reply: FastifyReply) => reply.request;
 
+/** Who answers a PXE password, for counting failures: the machine's first MAC (or UUID). */
+const firstMac = (q: BootQuery): string => (Array.isArray(q.mac) ? q.mac[0] : q.mac) ?? q.uuid ?? '';
+
+/** The password of an HTTP Basic Authorization header (what follows the first ':'), or null. */
+export function basicPassword(header: string | undefined): string | null {
+  const m = /^Basic +([A-Za-z0-9+/=]{1,400})$/i.exec(header ?? '');
+  if (!m) return null;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? null : decoded.slice(colon + 1);
+}
+
 /** One `bytes=a-b`, `bytes=a-` or `bytes=-n` range; anything else is served whole. */
 function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
   if (!header) return null;
@@ -94,7 +106,15 @@ export async function bootRoutes(app: FastifyInstance, ctx: SiteContext, files: 
     return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(text);
   };
   app.get('/boot.ipxe', { config, schema: { hide: true } }, async (req, reply) => {
-    const query = req.query as BootQuery;
+    const { login, ...query } = req.query as BootQuery & { login?: string };
+    // The PXE password's answer by HTTP Basic authentication (R-18): the form's script chains to
+    // http://user:password@site/boot.ipxe?…&login=true. iPXE sends credentials only when asked,
+    // so a request without them is challenged; the header is never logged, the URL carries none.
+    if (login === 'true') {
+      const basic = basicPassword(req.headers.authorization);
+      if (basic === null) return reply.status(401).header('www-authenticate', 'Basic realm="osdeploy PXE password", charset="UTF-8"').header('cache-control', 'no-store').type('text/plain; charset=utf-8').send('#!ipxe\necho osdeploy: the PXE password is sent with HTTP Basic authentication\nexit\n');
+      return script(query, reply, { value: basic, who: `${firstMac(query)}|${req.ip}` });
+    }
     // A plain `/boot.ipxe` (a DHCP server's boot file URL): iPXE asks again with its identity.
     if (query.mac !== undefined || query.uuid !== undefined) return script(query, reply);
     return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(identifyScript(siteUrl()));
@@ -104,8 +124,7 @@ export async function bootRoutes(app: FastifyInstance, ctx: SiteContext, files: 
     const body = (req.body ?? {}) as Record<string, unknown>;
     const value = typeof body.password === 'string' ? body.password : '';
     const q = req.query as BootQuery;
-    const mac = Array.isArray(q.mac) ? q.mac[0] : q.mac;
-    return script(q, reply, { value, who: `${mac ?? q.uuid ?? ''}|${req.ip}` });
+    return script(q, reply, { value, who: `${firstMac(q)}|${req.ip}` });
   });
   app.get('/boot/ipxe/:mac', { config, schema: { hide: true } }, async (req, reply) =>
     script({ ...(req.query as BootQuery), mac: (req.params as { mac: string }).mac }, reply),

@@ -151,13 +151,25 @@ t.test('a per-boot token: bound to its machine, proven only by the PXE password,
 
   const ask = await h.app.inject({ method: 'GET', url: `/boot.ipxe?mac=${VICTIM_MAC}` });
   t.match(ask.body, /login/, 'the script asks for the password');
-  t.match(ask.body, /##params/, 'and POSTs it as a form, never in a URL');
+  t.match(ask.body, /^chain .*http:\/\/\$\{username:uristring\}:\$\{password:uristring\}@.*\/boot\.ipxe\?.*&login=true /m, 'and sends it with HTTP Basic authentication, never in the request line');
+  const challenge = await h.app.inject({ method: 'GET', url: `/boot.ipxe?mac=${VICTIM_MAC}&login=true` });
+  t.equal(challenge.statusCode, 401, 'the answer URL without credentials is challenged');
+  t.match(challenge.headers['www-authenticate'], /^Basic realm="osdeploy PXE password"/);
+  t.equal(tokenInScript(challenge.body), null);
+  const notBasic = await h.app.inject({ method: 'GET', url: `/boot.ipxe?mac=${VICTIM_MAC}&login=true`, headers: { authorization: 'Bearer letmein-42' } });
+  t.equal(notBasic.statusCode, 401, 'only Basic credentials answer it');
   t.equal(tokenInScript(ask.body), null, 'nothing boots before the password');
   t.notOk(ask.body.includes('letmein-42'));
   t.notOk(/kernel|initrd/.test(ask.body), 'no kernel before the password');
 
+  // What iPXE sends after the challenge: the form's username (ignored) and password, Basic-encoded.
   const post = (password: string, mac = VICTIM_MAC) =>
+    h.app.inject({ method: 'GET', url: `/boot.ipxe?mac=${mac}&login=true`, headers: { authorization: `Basic ${Buffer.from(`pxe:${password}`).toString('base64')}` } });
+  // A newer iPXE script may send it as a form (`params`): the same check.
+  const form = (password: string, mac = VICTIM_MAC) =>
     h.app.inject({ method: 'POST', url: `/boot.ipxe?mac=${mac}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `password=${encodeURIComponent(password)}` });
+  t.match((await form('guess')).body, /wrong PXE password/, 'a wrong form answer is refused');
+  t.ok(tokenInScript((await form('letmein-42')).body), 'the right form answer boots');
   const wrong = await post('guess');
   t.match(wrong.body, /wrong PXE password/);
   t.equal(tokenInScript(wrong.body), null, 'a wrong password boots nothing');
