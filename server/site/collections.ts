@@ -9,7 +9,7 @@ import {
 } from '../../policy/collections.js';
 import { conflict, notFound } from '../../policy/errors.js';
 import { maskVariables, type VariableView } from '../../policy/variables.js';
-import { nextCounter } from '../store/db.js';
+import { claimId, holdId } from '../store/db.js';
 import { allDocs, deleteRow, getDoc, putDoc } from '../store/docs.js';
 import { asConflict } from '../store/sqlite-errors.js';
 import { write, writeAudit, type SiteContext } from './context.js';
@@ -40,7 +40,10 @@ function checkGraph(ctx: SiteContext): void {
 
 export function ensureBuiltInCollections(ctx: SiteContext): void {
   write(ctx, () => {
-    for (const c of builtInCollections()) if (!getDoc(ctx.db, 'collections', c.id)) store(ctx, c);
+    for (const c of builtInCollections()) {
+      holdId(ctx.db, c.id, 'collection');
+      if (!getDoc(ctx.db, 'collections', c.id)) store(ctx, c);
+    }
   });
 }
 
@@ -51,7 +54,7 @@ export function getCollection(ctx: SiteContext, id: string): Collection {
 }
 
 /** Collection ids: site code and five hex digits, as Configuration Manager's. */
-const nextCollectionId = (ctx: SiteContext): string => `${ctx.siteCode}${(0x10 + nextCounter(ctx.db, 'collection')).toString(16).toUpperCase().padStart(5, '0')}`;
+const nextCollectionId = (ctx: SiteContext): string => claimId(ctx.db, 'collection', (n) => `${ctx.siteCode}${(0x10 + n).toString(16).toUpperCase().padStart(5, '0')}`);
 
 export function createCollection(ctx: SiteContext, actor: string, input: CollectionInput): Collection {
   return write(ctx, () => {

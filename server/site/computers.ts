@@ -3,7 +3,7 @@ import { newComputer, unknownComputers, type Computer, type ComputerInput } from
 import { conflict, invalid, notFound } from '../../policy/errors.js';
 import { tryNormalizeMac, tryNormalizeUuid } from '../../policy/normalize.js';
 import { maskVariables, type VariableView } from '../../policy/variables.js';
-import { nextCounter } from '../store/db.js';
+import { claimId, holdId } from '../store/db.js';
 import type { Collection } from '../../policy/collections.js';
 import { allDocs, deleteRow, getDoc, likeContains, putDoc, readDoc, type Page } from '../store/docs.js';
 import { asConflict } from '../store/sqlite-errors.js';
@@ -18,7 +18,7 @@ export interface ComputerView extends Omit<Computer, 'variables'> {
 export const computerView = (c: Computer): ComputerView => ({ ...c, variables: maskVariables(c.variables), builtIn: c.unknownArchitecture !== null });
 
 /** Resource ids count up from 16777220, as Configuration Manager's do. */
-const nextComputerId = (ctx: SiteContext): string => String(16777219 + nextCounter(ctx.db, 'computer'));
+const nextComputerId = (ctx: SiteContext): string => claimId(ctx.db, 'computer', (n) => String(16777219 + n));
 
 function store(ctx: SiteContext, c: Computer, createdAt: number): void {
   try {
@@ -37,7 +37,10 @@ function store(ctx: SiteContext, c: Computer, createdAt: number): void {
 
 export function ensureBuiltInComputers(ctx: SiteContext): void {
   write(ctx, () => {
-    for (const c of unknownComputers()) if (!getDoc(ctx.db, 'computers', c.id)) store(ctx, c, ctx.now());
+    for (const c of unknownComputers()) {
+      holdId(ctx.db, c.id, 'computer');
+      if (!getDoc(ctx.db, 'computers', c.id)) store(ctx, c, ctx.now());
+    }
   });
 }
 

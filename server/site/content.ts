@@ -10,7 +10,7 @@ import { contentIndexOf, type ContentIndex } from '../../policy/content-refs.js'
 import { conflict, notFound } from '../../policy/errors.js';
 import type { TaskSequence } from '../../policy/task-sequences/model.js';
 import { directReferences } from '../../policy/task-sequences/references.js';
-import { nextCounter } from '../store/db.js';
+import { claimId } from '../store/db.js';
 import { allDocs } from '../store/docs.js';
 import { toContent, type ContentInput } from './content-input.js';
 import { contentFailure } from './content-errors.js';
@@ -19,7 +19,7 @@ import { write, writeAudit, type SiteContext } from './context.js';
 export type { ContentInput } from './content-input.js';
 
 /** Package ids share one counter with task sequences, as Configuration Manager's package ids do. */
-export const nextPackageId = (ctx: SiteContext): string => `${ctx.siteCode}${nextCounter(ctx.db, 'package').toString(16).toUpperCase().padStart(5, '0')}`;
+export const nextPackageId = (ctx: SiteContext): string => claimId(ctx.db, 'package', (n) => `${ctx.siteCode}${n.toString(16).toUpperCase().padStart(5, '0')}`);
 
 /** What the API shows of a content object: policy's facts, its metadata, and its current version without file lists. */
 export function contentView(o: ContentObject) {

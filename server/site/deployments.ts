@@ -3,7 +3,7 @@ import { createDeployment, type DeploymentDecision } from '../../policy/deployme
 import { formatDeploymentId, type Deployment } from '../../policy/deployments/model.js';
 import type { MemberFacts } from '../../policy/deployments/high-risk.js';
 import { notFound } from '../../policy/errors.js';
-import { nextCounter } from '../store/db.js';
+import { claimId, releaseId } from '../store/db.js';
 import { allDocs, deleteRow, getDoc, putDoc } from '../store/docs.js';
 import { addPxeStart, deletePxeStarts } from '../store/policy-rows.js';
 import { getCollection } from './collections.js';
@@ -35,9 +35,9 @@ export function deploy(ctx: SiteContext, actor: string, input: Record<string, un
   return write(ctx, () => {
     const taskSequence = getTaskSequence(ctx, String(input.taskSequenceId ?? ''));
     const collection = getCollection(ctx, String(input.collectionId ?? ''));
-    const counter = nextCounter(ctx.db, 'deployment');
+    const id = claimId(ctx.db, 'deployment', (n) => formatDeploymentId(ctx.siteCode, n));
     const decision = createDeployment(input, {
-      id: formatDeploymentId(ctx.siteCode, counter),
+      id,
       now: ctx.now(),
       taskSequence,
       collection,
@@ -46,7 +46,7 @@ export function deploy(ctx: SiteContext, actor: string, input: Record<string, un
       highRisk: readSettings(ctx.db).highRisk,
     });
     if (decision.kind !== 'created') {
-      ctx.db.prepare('UPDATE counters SET value = value - 1 WHERE name = ?').run('deployment');
+      releaseId(ctx.db, 'deployment', id);
       return decision;
     }
     const d = decision.deployment;

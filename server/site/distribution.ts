@@ -11,7 +11,7 @@ import type { ContentObject } from '../../content/model.js';
 import { invalid, notFound, PolicyError } from '../../policy/errors.js';
 import { checkReferences } from '../../policy/task-sequences/references.js';
 import { JobRunner } from '../jobs/runner.js';
-import { nextCounter } from '../store/db.js';
+import { claimId } from '../store/db.js';
 import { allGroups, allPoints, getJob, holdings, listJobs, putHolding, putJob, unfinishedJobs } from '../store/points.js';
 import { contentIndex, getContentObject } from './content.js';
 import { write, writeAudit, type SiteContext } from './context.js';
@@ -89,7 +89,7 @@ export class DistributionService {
       if (plan.problems.length) throw new PolicyError('refused', plan.problems.map((p) => p.reason).join('; '), { rule: 'R-07', field: 'contentIds' });
       if (plan.items.length === 0) return { job: null, skipped: plan.skipped, message: 'nothing to distribute: the chosen points already hold the current versions' };
       const what = req.taskSequenceId ? `task sequence ${req.taskSequenceId}` : `content ${content.map((c) => c.id).join(', ')}`;
-      const job = newJob(`J${nextCounter(ctx.db, 'distributionJob')}`, ctx.now(), actor, `${req.redistribute ? 'redistribute' : 'distribute'} ${what} to ${targets.pointIds.join(', ')}`, plan.items, plan.skipped, req.redistribute === true);
+      const job = newJob(claimId(ctx.db, 'distributionJob', (n) => `J${n}`), ctx.now(), actor, `${req.redistribute ? 'redistribute' : 'distribute'} ${what} to ${targets.pointIds.join(', ')}`, plan.items, plan.skipped, req.redistribute === true);
       putJob(ctx.db, job);
       for (const i of job.items) {
         putHolding(ctx.db, { pointId: i.pointId, contentId: i.contentId, version: i.version, manifestSha256: i.manifestSha256, state: 'inProgress', reason: null, jobId: job.id, updatedAt: ctx.now() });

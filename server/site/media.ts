@@ -21,7 +21,7 @@ import { mediaPolicy, referencedContent, stagedContent } from './media-policy.js
 import { deleteMediaRecord, getMediaRecord, insertMedia, listMediaRecords, updateMedia, type MediaRecord } from './media-records.js';
 import { privateDir, restrictTree } from './private-files.js';
 import { createToken, revokeToken, type Role } from './tokens.js';
-import { nextCounter } from '../store/db.js';
+import { claimId } from '../store/db.js';
 
 /** The data directory is where the site database lives (main.ts opens DATA_DIR/site.db). */
 export const dataDirOf = (ctx: SiteContext): string => path.dirname(ctx.db.name);
@@ -100,7 +100,7 @@ export function createMedia(ctx: SiteContext, by: MediaRequester, input: MediaIn
   }
   const contentIds = contentPlan(ctx, plan);
   const { record, token } = write(ctx, () => {
-    const id = `${ctx.siteCode}M${String(nextCounter(ctx.db, 'media')).padStart(5, '0')}`;
+    const id = claimId(ctx.db, 'media', (n) => `${ctx.siteCode}M${String(n).padStart(5, '0')}`);
     const t = createToken(ctx, actor, { name: `media ${id}`, role: 'client', expiresAt: plan.expiresAt, mediaId: id });
     const r: MediaRecord = {
       id,

@@ -7,7 +7,7 @@
 import type { DistributionPoint, PointGroup } from '../../content/distribution.js';
 import { conflict, invalid, notFound, PolicyError } from '../../policy/errors.js';
 import { normalizeName } from '../../policy/normalize.js';
-import { nextCounter } from '../store/db.js';
+import { claimId } from '../store/db.js';
 import { allGroups, allPoints, getGroup, getPoint, holdings, pointSecret, putGroup, putPoint } from '../store/points.js';
 import { deleteRow } from '../store/docs.js';
 import { getCollection } from './collections.js';
@@ -23,7 +23,7 @@ export function ensureLocalPoint(ctx: SiteContext): DistributionPoint {
   const existing = allPoints(ctx.db).find((p) => p.kind === 'local');
   if (existing) return existing;
   return write(ctx, () => {
-    const point: DistributionPoint = { id: `DP${nextCounter(ctx.db, 'point')}`, name: LOCAL_POINT_NAME, kind: 'local', url: null, description: 'the site store', collections: [], createdAt: ctx.now() };
+    const point: DistributionPoint = { id: claimId(ctx.db, 'point', (n) => `DP${n}`), name: LOCAL_POINT_NAME, kind: 'local', url: null, description: 'the site store', collections: [], createdAt: ctx.now() };
     // A built-in, like All Systems: made silently, no audit record.
     putPoint(ctx.db, point, null);
     return point;
@@ -82,7 +82,7 @@ export async function addRemotePoint(ctx: SiteContext, actor: string, input: Rem
     throw e;
   }
   return write(ctx, () => {
-    const point: DistributionPoint = { id: `DP${nextCounter(ctx.db, 'point')}`, name, kind: 'remote', url, description: input.description ?? '', collections: [], createdAt: ctx.now() };
+    const point: DistributionPoint = { id: claimId(ctx.db, 'point', (n) => `DP${n}`), name, kind: 'remote', url, description: input.description ?? '', collections: [], createdAt: ctx.now() };
     try {
       putPoint(ctx.db, point, { token: input.token, clientToken });
     } catch (e) {
@@ -153,7 +153,7 @@ export function saveGroup(ctx: SiteContext, actor: string, id: string | null, in
     if (!base && input.name === undefined) throw invalid('name is required', 'name');
     for (const p of input.pointIds ?? []) if (!getPoint(ctx.db, p)) throw notFound(`no distribution point ${p}`, 'pointIds');
     const group: PointGroup = {
-      id: base?.id ?? `DPG${nextCounter(ctx.db, 'pointGroup')}`,
+      id: base?.id ?? claimId(ctx.db, 'pointGroup', (n) => `DPG${n}`),
       name: input.name === undefined ? base!.name : normalizeName(input.name),
       description: input.description ?? base?.description ?? '',
       pointIds: input.pointIds ? [...new Set(input.pointIds)] : (base?.pointIds ?? []),

@@ -9,7 +9,7 @@ import { applyEdits, type EditOp } from '../../policy/task-sequences/edit.js';
 import type { Item, TaskSequence } from '../../policy/task-sequences/model.js';
 import { deploysOperatingSystem } from '../../policy/task-sequences/queries.js';
 import { checkReferences, type ReferenceReport } from '../../policy/task-sequences/references.js';
-import { nextCounter } from '../store/db.js';
+import { claimId } from '../store/db.js';
 import { allDocs, deleteRow, getDoc, putDoc } from '../store/docs.js';
 import { contentIndex, nextPackageId } from './content.js';
 import { write, writeAudit, type SiteContext } from './context.js';
@@ -129,7 +129,7 @@ export const listFolders = (ctx: SiteContext): (Folder & { path: string })[] => 
 export function createFolder(ctx: SiteContext, actor: string, input: { name: string; parentId?: string | null }): Folder {
   return write(ctx, () => {
     const all = foldersById(ctx);
-    const folder = checkFolder({ id: `f${nextCounter(ctx.db, 'folder')}`, name: String(input.name ?? ''), parentId: input.parentId ?? null }, all);
+    const folder = checkFolder({ id: claimId(ctx.db, 'folder', (n) => `f${n}`), name: String(input.name ?? ''), parentId: input.parentId ?? null }, all);
     ctx.db.prepare('INSERT INTO folders (id, name, parent_id) VALUES (?, ?, ?)').run(folder.id, folder.name, folder.parentId);
     writeAudit(ctx, actor, { action: 'folder.created', target: folder.id, message: `Folder ${folderPath(folder.id, new Map([...all, [folder.id, folder]]))} created`, details: {} });
     return folder;

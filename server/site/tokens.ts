@@ -14,7 +14,7 @@ import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { invalid, notFound } from '../../policy/errors.js';
 import { normalizeName } from '../../policy/normalize.js';
-import { nextCounter } from '../store/db.js';
+import { claimId } from '../store/db.js';
 import { write, writeAudit, type SiteContext } from './context.js';
 import { BOOT_TOKEN_PREFIX, verifyBootToken } from './boot-tokens.js';
 
@@ -95,7 +95,7 @@ export function createToken(ctx: SiteContext, actor: string, input: TokenInput):
     throw invalid('scope and computerId are for client tokens', input.scope !== undefined ? 'scope' : 'computerId');
   }
   return write(ctx, () => {
-    const id = `t${nextCounter(ctx.db, 'token')}`;
+    const id = claimId(ctx.db, 'token', (n) => `t${n}`);
     const token = `osd_${randomBytes(32).toString('base64url')}`;
     const createdAt = ctx.now();
     const expiresAt = input.expiresAt ?? null;

@@ -17,6 +17,21 @@ export interface Migration {
   readonly up?: (db: Database.Database) => void;
 }
 
+/** The tables whose rows carry a site object id, and the kind each id is claimed for. */
+export const ID_TABLES: readonly (readonly [string, string])[] = [
+  ['computers', 'computer'],
+  ['collections', 'collection'],
+  ['folders', 'folder'],
+  ['content', 'package'],
+  ['task_sequences', 'package'],
+  ['deployments', 'deployment'],
+  ['tokens', 'token'],
+  ['distribution_points', 'point'],
+  ['distribution_point_groups', 'pointGroup'],
+  ['distribution_jobs', 'distributionJob'],
+  ['media', 'media'],
+];
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -240,5 +255,20 @@ CREATE TABLE secret_keys (
 );
 `,
     up: (db) => sealStoredSecrets(db),
+  },
+  {
+    version: 7,
+    name: 'one id space',
+    // Issue 14: every object id of the site is claimed here once, whatever its kind, so two
+    // kinds whose formats overlap (collections PS1 + hex(0x10 + n), packages and task sequences
+    // PS1 + hex(n)) can never hand out the same id: a copied task sequence got PS100011, an
+    // existing collection's. Ids are never reused, so a deleted object's id stays claimed.
+    sql: `
+CREATE TABLE site_ids (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL
+);
+${ID_TABLES.map(([table, kind]) => `INSERT OR IGNORE INTO site_ids (id, kind) SELECT id, '${kind}' FROM ${table};`).join('\n')}
+`,
   },
 ];

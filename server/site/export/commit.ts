@@ -17,7 +17,7 @@ import { checkFolder, type Folder } from '../../../policy/folders.js';
 import { conflict, invalid } from '../../../policy/errors.js';
 import { remapReferences } from '../../../policy/export/transform.js';
 import type { TaskSequence } from '../../../policy/task-sequences/model.js';
-import { nextCounter } from '../../store/db.js';
+import { claimId } from '../../store/db.js';
 import { putDoc } from '../../store/docs.js';
 import { putImportLink } from '../../store/import-links.js';
 import { nextPackageId } from '../content.js';
@@ -151,7 +151,7 @@ function ensureFolders(ctx: SiteContext, names: readonly string[]): string | nul
       parent = found.id;
       continue;
     }
-    const folder = checkFolder({ id: `f${nextCounter(ctx.db, 'folder')}`, name, parentId: parent }, all);
+    const folder = checkFolder({ id: claimId(ctx.db, 'folder', (n) => `f${n}`), name, parentId: parent }, all);
     ctx.db.prepare('INSERT INTO folders (id, name, parent_id) VALUES (?, ?, ?)').run(folder.id, folder.name, folder.parentId);
     all.set(folder.id, folder);
     parent = folder.id;
