@@ -19,13 +19,18 @@ export interface SecretBinding {
   readonly onUnreadable: (what: string, error: SecretError) => void;
 }
 
-const bindings = new WeakMap<Db, SecretBinding>();
+/**
+ * Keyed by the handle the documents go through: a better-sqlite3 connection, or any object a
+ * store uses as its handle (the PostgreSQL store binds its pool), so both seal the same way.
+ */
+export type SecretHolder = object;
+const bindings = new WeakMap<SecretHolder, SecretBinding>();
 
-export function bindSecrets(db: Db, binding: SecretBinding): void {
+export function bindSecrets(db: SecretHolder, binding: SecretBinding): void {
   bindings.set(db, binding);
 }
 
-export const cipherOf = (db: Db): SecretCipher | null => bindings.get(db)?.cipher ?? null;
+export const cipherOf = (db: SecretHolder): SecretCipher | null => bindings.get(db)?.cipher ?? null;
 
 /** How many clear values a migration sealed on this handle, so the opener can scrub the file after it. */
 const sealedCounts = new WeakMap<Db, number>();
@@ -40,7 +45,7 @@ const noKey = (what: string): SecretError =>
   new SecretError('no-key', `${what} must be stored encrypted, but no secret key is loaded for this database (open it through openSite or openSiteDatabase)`);
 
 /** The visitor that seals plain values (an envelope this key already sealed is kept as it is). */
-export function sealer(db: Db): Visit {
+export function sealer(db: SecretHolder): Visit {
   return (value, what) => {
     const cipher = cipherOf(db);
     if (!cipher) throw noKey(what);
@@ -49,7 +54,7 @@ export function sealer(db: Db): Visit {
 }
 
 /** The visitor that opens envelopes; plain values (from before encryption) pass as they are. */
-export function opener(db: Db): Visit {
+export function opener(db: SecretHolder): Visit {
   return (value, what) => {
     if (!isEnvelope(value)) return value;
     const binding = bindings.get(db);
@@ -67,18 +72,18 @@ export function opener(db: Db): Visit {
 }
 
 /** `doc` as it is stored: secrets of the table sealed. */
-export function sealDoc(db: Db, table: string, doc: unknown): unknown {
+export function sealDoc(db: SecretHolder, table: string, doc: unknown): unknown {
   const t = SECRET_TABLES.get(table);
   return t ? t.map(doc, sealer(db)) : doc;
 }
 
 /** A stored document as the policy layer reads it: secrets opened. */
-export function openDoc<T>(db: Db, table: string, text: string): T {
+export function openDoc<T>(db: SecretHolder, table: string, text: string): T {
   const doc = JSON.parse(text) as unknown;
   const t = SECRET_TABLES.get(table);
   // Only documents that hold an envelope need the walk: most computers have no hidden variable.
   return (t && text.includes('"enc:v1:') ? t.map(doc, opener(db)) : doc) as T;
 }
 
-export const sealValue = (db: Db, plain: string, what: string): string => sealer(db)(plain, what)!;
-export const openValue = (db: Db, stored: string, what: string): string | null => opener(db)(stored, what);
+export const sealValue = (db: SecretHolder, plain: string, what: string): string => sealer(db)(plain, what)!;
+export const openValue = (db: SecretHolder, stored: string, what: string): string | null => opener(db)(stored, what);
