@@ -4,9 +4,13 @@
  * PostgreSQL implementations live in `server/store/` (sqlite/, postgres/), chosen by store/open-store.ts.
  */
 import type { AuditRepo } from './audit.js';
+import type { CollectionRepo } from './collections.js';
+import type { ComputerRepo } from './computers.js';
+import type { DeploymentRepo } from './deployments.js';
 import type { IdRepo } from './ids.js';
 import type { SettingsRepo } from './settings.js';
 import type { StatusRepo } from './status.js';
+import type { FolderRepo, TaskSequenceRepo } from './task-sequences.js';
 import type { TokenRepo } from './tokens.js';
 
 export interface SiteRepos {
@@ -15,6 +19,11 @@ export interface SiteRepos {
   readonly tokens: TokenRepo;
   readonly audit: AuditRepo;
   readonly status: StatusRepo;
+  readonly computers: ComputerRepo;
+  readonly collections: CollectionRepo;
+  readonly deployments: DeploymentRepo;
+  readonly taskSequences: TaskSequenceRepo;
+  readonly folders: FolderRepo;
 }
 
 export type StoreKind = 'sqlite' | 'postgres';

@@ -82,4 +82,70 @@ CREATE TABLE required_pxe_starts (
 CREATE INDEX required_pxe_starts_deployment ON required_pxe_starts (deployment_id);
 `,
   },
+  {
+    version: 4,
+    name: 'computers, their MAC addresses, and collections',
+    // Names are "C" too: LOWER() then folds ASCII only, as SQLite's does (the name filter), and
+    // uniqueness is by bytes. A MAC is unique across computers (its primary key), as on SQLite.
+    sql: `
+CREATE TABLE computers (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  name TEXT COLLATE "C" NOT NULL,
+  smbios_uuid TEXT COLLATE "C" CONSTRAINT computers_smbios_uuid_key UNIQUE,
+  architecture TEXT,
+  doc TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX computers_name ON computers (name);
+CREATE INDEX computers_created ON computers (created_at, id);
+
+CREATE TABLE computer_macs (
+  mac TEXT COLLATE "C" CONSTRAINT computer_macs_mac_key PRIMARY KEY,
+  computer_id TEXT COLLATE "C" NOT NULL REFERENCES computers (id) ON DELETE CASCADE
+);
+CREATE INDEX computer_macs_computer ON computer_macs (computer_id);
+
+CREATE TABLE collections (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  name TEXT COLLATE "C" NOT NULL CONSTRAINT collections_name_key UNIQUE,
+  doc TEXT NOT NULL
+);
+`,
+  },
+  {
+    version: 5,
+    name: 'task sequences, their folders, and deployments',
+    // As on SQLite: a folder or task sequence names a stored parent folder, a deployment a stored
+    // task sequence, and each refuses deletion of what it names. A deployment's collection gets
+    // no foreign key here (collections come with their own migration and checks).
+    sql: `
+CREATE TABLE folders (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  name TEXT COLLATE "C" NOT NULL,
+  parent_id TEXT COLLATE "C" REFERENCES folders (id)
+);
+CREATE INDEX folders_parent ON folders (parent_id);
+
+CREATE TABLE task_sequences (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  name TEXT COLLATE "C" NOT NULL,
+  folder_id TEXT COLLATE "C" REFERENCES folders (id),
+  doc TEXT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX task_sequences_name ON task_sequences (name, id);
+CREATE INDEX task_sequences_folder ON task_sequences (folder_id, name, id);
+
+CREATE TABLE deployments (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  task_sequence_id TEXT COLLATE "C" NOT NULL REFERENCES task_sequences (id),
+  collection_id TEXT COLLATE "C" NOT NULL,
+  doc TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX deployments_created ON deployments (created_at, id);
+CREATE INDEX deployments_collection ON deployments (collection_id, created_at, id);
+CREATE INDEX deployments_task_sequence ON deployments (task_sequence_id, created_at, id);
+`,
+  },
 ];

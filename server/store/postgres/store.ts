@@ -8,21 +8,32 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pool, PoolClient } from 'pg';
 import { StoreUsageError, type SiteRepos, type SiteStore } from '../../site/repos/store.js';
+import { bindSecrets, type SecretBinding, type SecretHolder } from '../secrets/binding.js';
 import { PgAuditRepo } from './audit.js';
+import { PgCollectionRepo } from './collections.js';
+import { PgComputerRepo } from './computers.js';
+import { PgDeploymentRepo } from './deployments.js';
 import { PgIdRepo } from './ids.js';
 import { migratePg } from './migrate.js';
 import { createPool, type PgPoolOptions } from './pool.js';
 import type { PgQuery } from './query.js';
 import { PgSettingsRepo } from './settings.js';
 import { PgStatusRepo } from './status.js';
+import { PgFolderRepo, PgTaskSequenceRepo } from './task-sequences.js';
 import { PgTokenRepo } from './tokens.js';
 
-const reposOn = (q: PgQuery): SiteRepos => ({
+/** `secrets` is the handle documents are sealed through: the store's pool, which `bindSecrets` keys. */
+const reposOn = (q: PgQuery, secrets: SecretHolder): SiteRepos => ({
   settings: new PgSettingsRepo(q),
   ids: new PgIdRepo(q),
   tokens: new PgTokenRepo(q),
   audit: new PgAuditRepo(q),
   status: new PgStatusRepo(q),
+  computers: new PgComputerRepo(q, secrets),
+  collections: new PgCollectionRepo(q, secrets),
+  deployments: new PgDeploymentRepo(q, secrets),
+  taskSequences: new PgTaskSequenceRepo(q, secrets),
+  folders: new PgFolderRepo(q),
 });
 
 interface Scope {
@@ -36,23 +47,34 @@ export class PgSiteStore implements SiteStore {
   readonly tokens: SiteRepos['tokens'];
   readonly audit: SiteRepos['audit'];
   readonly status: SiteRepos['status'];
+  readonly computers: SiteRepos['computers'];
+  readonly collections: SiteRepos['collections'];
+  readonly deployments: SiteRepos['deployments'];
+  readonly taskSequences: SiteRepos['taskSequences'];
+  readonly folders: SiteRepos['folders'];
   private readonly inside = new AsyncLocalStorage<Scope>();
   private closed = false;
 
   constructor(
     readonly pool: Pool,
-    private readonly opts: { readonly ownsPool?: boolean } = {},
+    private readonly opts: { readonly ownsPool?: boolean; readonly secrets?: SecretBinding } = {},
   ) {
+    if (opts.secrets) bindSecrets(pool, opts.secrets);
     const autocommit: PgQuery = async (sql, args) => {
       this.usable();
       return this.pool.query(sql, args as unknown[] | undefined);
     };
-    const repos = reposOn(autocommit);
+    const repos = reposOn(autocommit, pool);
     this.settings = repos.settings;
     this.ids = repos.ids;
     this.tokens = repos.tokens;
     this.audit = repos.audit;
     this.status = repos.status;
+    this.computers = repos.computers;
+    this.collections = repos.collections;
+    this.deployments = repos.deployments;
+    this.taskSequences = repos.taskSequences;
+    this.folders = repos.folders;
   }
 
   private usable(): void {
@@ -73,7 +95,7 @@ export class PgSiteStore implements SiteStore {
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
-      const result = await this.inside.run(scope, () => fn(reposOn(q)));
+      const result = await this.inside.run(scope, () => fn(reposOn(q, this.pool)));
       scope.open = false;
       await client.query('COMMIT');
       return result;
@@ -95,7 +117,7 @@ export class PgSiteStore implements SiteStore {
 }
 
 /** Connects, runs the migrations, and returns a store that ends its pool when closed. */
-export async function openPgStore(url: string, opts: PgPoolOptions = {}): Promise<PgSiteStore> {
+export async function openPgStore(url: string, opts: PgPoolOptions & { readonly secrets?: SecretBinding } = {}): Promise<PgSiteStore> {
   const pool = createPool(url, opts);
   try {
     await migratePg(pool);
@@ -103,5 +125,5 @@ export async function openPgStore(url: string, opts: PgPoolOptions = {}): Promis
     await pool.end().catch(() => undefined);
     throw e;
   }
-  return new PgSiteStore(pool, { ownsPool: true });
+  return new PgSiteStore(pool, { ownsPool: true, ...(opts.secrets ? { secrets: opts.secrets } : {}) });
 }

@@ -13,10 +13,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { StoreUsageError, type SiteRepos, type SiteStore } from '../../site/repos/store.js';
 import { openDatabase, type Db } from '../db.js';
 import { SqliteAuditRepo } from './audit.js';
+import { SqliteCollectionRepo } from './collections.js';
+import { SqliteComputerRepo } from './computers.js';
+import { SqliteDeploymentRepo } from './deployments.js';
 import { SqliteIdRepo } from './ids.js';
 import { SqliteSettingsRepo } from './settings.js';
 import { Statements, type SqliteExec } from './statements.js';
 import { SqliteStatusRepo } from './status.js';
+import { SqliteFolderRepo, SqliteTaskSequenceRepo } from './task-sequences.js';
 import { SqliteTokenRepo } from './tokens.js';
 
 const reposOn = (exec: SqliteExec): SiteRepos => ({
@@ -25,6 +29,11 @@ const reposOn = (exec: SqliteExec): SiteRepos => ({
   tokens: new SqliteTokenRepo(exec),
   audit: new SqliteAuditRepo(exec),
   status: new SqliteStatusRepo(exec),
+  computers: new SqliteComputerRepo(exec),
+  collections: new SqliteCollectionRepo(exec),
+  deployments: new SqliteDeploymentRepo(exec),
+  taskSequences: new SqliteTaskSequenceRepo(exec),
+  folders: new SqliteFolderRepo(exec),
 });
 
 interface Scope {
@@ -43,6 +52,11 @@ export class SqliteSiteStore implements SiteStore {
   readonly tokens: SiteRepos['tokens'];
   readonly audit: SiteRepos['audit'];
   readonly status: SiteRepos['status'];
+  readonly computers: SiteRepos['computers'];
+  readonly collections: SiteRepos['collections'];
+  readonly deployments: SiteRepos['deployments'];
+  readonly taskSequences: SiteRepos['taskSequences'];
+  readonly folders: SiteRepos['folders'];
   private readonly q: Statements;
   private readonly inside = new AsyncLocalStorage<Scope>();
   private tail: Promise<unknown> = Promise.resolve();
@@ -64,6 +78,11 @@ export class SqliteSiteStore implements SiteStore {
     this.tokens = repos.tokens;
     this.audit = repos.audit;
     this.status = repos.status;
+    this.computers = repos.computers;
+    this.collections = repos.collections;
+    this.deployments = repos.deployments;
+    this.taskSequences = repos.taskSequences;
+    this.folders = repos.folders;
   }
 
   private usable(): void {

@@ -7,10 +7,12 @@
  */
 import t from 'tap';
 import { postgresSkipReason, testPostgres } from '../../fixtures/postgres.js';
+import { deploymentContract, deploymentSqliteOnly, taskSequenceContract } from './contract/deployment-records.js';
 import { postgresImpl, sqliteImpl, tempRoot, type Impl } from './contract/harness.js';
 import { idContract, twoPools } from './contract/ids.js';
 import { openPgTests, openSqliteTests, targetTests } from './contract/open-store.js';
 import { pgMigrations } from './contract/pg-migrations.js';
+import { collectionContract, computerContract, policyRecordsSqliteOnly } from './contract/policy-records.js';
 import { auditContract, settingsContract, tokenContract } from './contract/records.js';
 import { sqliteOnly, twoProcesses } from './contract/sqlite-only.js';
 import { statusContract } from './contract/status.js';
@@ -23,6 +25,10 @@ function contract(t: Parameters<typeof idContract>[0], impl: Impl, concurrent: P
   tokenContract(t, impl);
   auditContract(t, impl);
   statusContract(t, impl);
+  computerContract(t, impl);
+  collectionContract(t, impl);
+  deploymentContract(t, impl);
+  taskSequenceContract(t, impl);
 }
 
 targetTests(t);
@@ -32,6 +38,8 @@ t.test('sqlite', async (t) => {
   const impl = sqliteImpl(root);
   contract(t, impl, twoProcesses(impl));
   sqliteOnly(t, impl);
+  policyRecordsSqliteOnly(t, impl);
+  deploymentSqliteOnly(t, impl);
   openSqliteTests(t, root);
 });
 
