@@ -108,7 +108,7 @@ interface Loaded {
   readonly counts: Record<string, number>;
 }
 
-function loadSite(): Loaded {
+function loadSite(): Promise<Loaded> {
   return generateSite({ computers: N.computers, collections: N.collections, deployments: N.deployments, tmpPrefix: 'osdeploy-bench-api-' }, random);
 }
 
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
   console.log(`bench/api: ${fmt(N.computers)} computers, ${N.collections} collections, ${fmt(N.deployments)} deployments; ${N.connections} connections, ${N.duration} s per route`);
   console.log(`machine: nproc ${os.availableParallelism()}, ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, node ${process.version}\n`);
 
-  const site = loadSite();
+  const site = await loadSite();
   console.log('load (in process, through the site operations):');
   for (const [what, t] of Object.entries(site.timings)) console.log(`  ${what.padEnd(48)} ${fmt(t).padStart(8)} ms`);
   console.log(`  counts: ${JSON.stringify(site.counts)}`);

@@ -191,10 +191,10 @@ function stepsOf(items: readonly Item[], out: { itemId: string; name: string; ty
 }
 
 /** Runs last in the site generator, on the open database: tokens, MAC lists, run plans. */
-function benchData(ctx: SiteContext, random: Random): Extra {
+async function benchData(ctx: SiteContext, random: Random): Promise<Extra> {
   const site = ctx.snapshot.get();
   const now = ctx.now();
-  const siteToken = createToken(ctx, 'bench', { name: 'bench status relay', role: 'client', scope: 'site' }).token;
+  const siteToken = (await createToken(ctx, 'bench', { name: 'bench status relay', role: 'client', scope: 'site' })).token;
 
   // Status runs: real computers and deployments that target them; 10 % Required from PXE.
   const runs: RunPlan[] = [];
@@ -657,7 +657,7 @@ async function runInside(): Promise<void> {
 
   const random = mulberry32(Number(opts.seed));
   const dbOk = dbUrl && DB_KEY;
-  const site = generateSite(
+  const site = await generateSite(
     {
       computers: N.computers,
       collections: N.collections,

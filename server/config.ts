@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { storeTargetOf } from './store/open-store.js';
 import { KEY_FORMS, parseKeyText, SecretKey } from './store/secrets/key.js';
 
 export interface Config {
@@ -30,6 +31,11 @@ export interface Config {
   readonly secretKey: SecretKey | null;
   /** A key file kept apart from the data directory; default DATA_DIR/secret.key, made on first start. */
   readonly secretKeyFile: string | null;
+  /**
+   * Where the site database is: null (DATA_DIR/site.db, the embedded SQLite), a SQLite file
+   * path, or a postgres:// URL (docs/database.md). Logged only without its password.
+   */
+  readonly databaseUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -130,6 +136,19 @@ export const CONFIG_KEYS: Readonly<Record<Key, KeySpec>> = {
     },
   },
   secretKeyFile: { env: 'OSDEPLOY_SECRET_KEY_FILE', flag: 'secret-key-file', parse: (r, w) => path.resolve(text(r, w)) },
+  databaseUrl: {
+    env: 'OSDEPLOY_DATABASE_URL',
+    flag: 'database-url',
+    parse: (r, w) => {
+      const value = text(r, w);
+      try {
+        storeTargetOf(value);
+      } catch (e) {
+        throw new ConfigError(`${w}: ${(e as Error).message}`);
+      }
+      return value;
+    },
+  },
 };
 
 export const DEFAULTS: Config = {
@@ -148,6 +167,7 @@ export const DEFAULTS: Config = {
   advertiseAddress: null,
   secretKey: null,
   secretKeyFile: null,
+  databaseUrl: null,
 };
 
 /** Variables this program reads that are not config keys (so they are not "unknown"). */

@@ -24,7 +24,8 @@ import type { Db } from './store/db.js';
 import { openSiteDatabase } from './store/secrets/open.js';
 import { protectDataDirs } from './site/private-files.js';
 import { FsContentStore } from '../content/fs-store.js';
-import { SqliteLibraryRecords } from './store/library-records.js';
+import { SqliteContentReads } from './store/library-records.js';
+import { SiteLibraryRecords } from './site/library-records.js';
 import { ensureLocalPoint } from './site/points.js';
 
 /** The site's single-instance content store (R-06); the local distribution point serves from it. */
@@ -37,7 +38,11 @@ export interface Service {
   close(): Promise<void>;
 }
 
-export function openSite(config: Config, log: Logger, now: () => number = Date.now): { db: Db; ctx: SiteContext } {
+/**
+ * Opens the site's database and builds its policy state (in slices: the event loop keeps
+ * running), with the built-in objects in place.
+ */
+export async function openSite(config: Config, log: Logger, now: () => number = Date.now): Promise<{ db: Db; ctx: SiteContext }> {
   // The data directory holds secrets (token hashes, step passwords, hidden variables): owner only.
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const dbFile = path.join(config.dataDir, 'site.db');
@@ -52,19 +57,26 @@ export function openSite(config: Config, log: Logger, now: () => number = Date.n
     db.close();
     throw e;
   }
-  const library = { store, records: new SqliteLibraryRecords(db, now) };
-  const ctx: SiteContext = { db, siteCode: config.siteCode, now, log, snapshot: new SnapshotCache(db, config.siteCode, log), library, store: new SqliteSiteStore(db), statusWriter: statusWriterFor(db, dbFile, log) };
-  ensureBuiltInComputers(ctx);
-  ensureBuiltInCollections(ctx);
-  ensureLocalPoint(ctx);
+  const library = { store, records: new SiteLibraryRecords(() => ctx.store.content, new SqliteContentReads(db, now), now) };
+  const siteStore = new SqliteSiteStore(db);
+  const ctx: SiteContext = { db, siteCode: config.siteCode, dataDir: path.resolve(config.dataDir), now, log, snapshot: new SnapshotCache(siteStore, config.siteCode, log), library, store: siteStore, statusWriter: statusWriterFor(db, dbFile, log) };
+  try {
+    await ensureBuiltInComputers(ctx);
+    await ensureBuiltInCollections(ctx);
+    await ensureLocalPoint(ctx);
+    // The policy state is built in slices before anything answers (policy-state.ts).
+    await ctx.snapshot.rebuild();
+  } catch (e) {
+    await ctx.statusWriter.close().catch(() => undefined);
+    db.close();
+    throw e;
+  }
   return { db, ctx };
 }
 
 export async function startService(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Service> {
-  const { db, ctx } = openSite(config, log.child({ svc: 'site' }));
-  // The policy state is built in slices before the roles start answering (policy-state.ts).
-  await ctx.snapshot.rebuild();
-  const tokenFile = ensureAdminToken(ctx, config.dataDir);
+  const { db, ctx } = await openSite(config, log.child({ svc: 'site' }));
+  const tokenFile = await ensureAdminToken(ctx, config.dataDir);
   if (tokenFile) log.info({ file: tokenFile }, `first start: an admin token was written to ${tokenFile} (mode 0600); use it as "Authorization: Bearer <token>"`);
 
   const imported = await importDefaultBootFiles(config.dataDir);

@@ -82,33 +82,33 @@ const BATCH = 10_000;
  * Builds the site; `extra(ctx)` runs last, on the open database with a fresh snapshot, for what a
  * bench needs beside it (more tokens, MACs that resolve to a boot…). The database is closed after.
  */
-export function generateSite<T = undefined>(shape: SiteShape, random: Random, extra?: (ctx: SiteContext) => T): GeneratedSite<T> {
+export async function generateSite<T = undefined>(shape: SiteShape, random: Random, extra?: (ctx: SiteContext) => T | Promise<T>): Promise<GeneratedSite<T>> {
   const pick = <U>(xs: readonly U[]): U => xs[Math.floor(random() * xs.length)]!;
   const chance = (p: number): boolean => random() < p;
 
   const dataDir = mkdtempSync(path.join(os.tmpdir(), shape.tmpPrefix ?? 'osdeploy-bench-site-'));
   const config = loadConfig({ flags: { 'data-dir': dataDir, ...shape.configFlags } });
   const log = createLogger('silent');
-  const { db, ctx: base } = openSite(config, log);
-  // Writes apply their changes to this policy state as deltas (server/site/policy-state.ts).
-  const snapshot = new SnapshotCache(db, config.siteCode);
-  const ctx = { ...base, snapshot };
+  // Writes apply their changes to the site's policy state as deltas (server/site/policy-state.ts).
+  const { db, ctx } = await openSite(config, log);
   const actor = 'bench';
   const timings: Record<string, number> = {};
   const counts: Record<string, number> = {};
 
   let t0 = process.hrtime.bigint();
-  const admin = createToken(ctx, actor, { name: 'bench admin', role: 'admin' }).token;
-  const client = createToken(ctx, actor, { name: 'bench pxe', role: 'client' }).token;
+  const admin = (await createToken(ctx, actor, { name: 'bench admin', role: 'admin' })).token;
+  const client = (await createToken(ctx, actor, { name: 'bench pxe', role: 'client' })).token;
 
-  const bootX64 = createContent(ctx, actor, { kind: 'bootImage', name: 'Boot image (x64)', architecture: 'x64' });
-  const bootX86 = createContent(ctx, actor, { kind: 'bootImage', name: 'Boot image (x86)', architecture: 'x86' });
-  const images = [createContent(ctx, actor, { kind: 'osImage', name: 'Windows 11 Enterprise 24H2' }), createContent(ctx, actor, { kind: 'osImage', name: 'Windows 10 Enterprise 22H2' })];
-  const apps = Array.from({ length: 6 }, (_, i) => createContent(ctx, actor, { kind: 'application', name: `Line-of-business app ${i + 1}` }));
-  const driver = createContent(ctx, actor, { kind: 'driverPackage', name: 'Dell Latitude drivers' });
-  const taskSequences = [
-    ...Array.from({ length: 8 }, (_, i) =>
-      createTs(ctx, actor, {
+  const bootX64 = await createContent(ctx, actor, { kind: 'bootImage', name: 'Boot image (x64)', architecture: 'x64' });
+  const bootX86 = await createContent(ctx, actor, { kind: 'bootImage', name: 'Boot image (x86)', architecture: 'x86' });
+  const images = [await createContent(ctx, actor, { kind: 'osImage', name: 'Windows 11 Enterprise 24H2' }), await createContent(ctx, actor, { kind: 'osImage', name: 'Windows 10 Enterprise 22H2' })];
+  const apps: { id: string }[] = [];
+  for (let i = 0; i < 6; i++) apps.push(await createContent(ctx, actor, { kind: 'application', name: `Line-of-business app ${i + 1}` }));
+  const driver = await createContent(ctx, actor, { kind: 'driverPackage', name: 'Dell Latitude drivers' });
+  const taskSequences: TaskSequence[] = [];
+  for (let i = 0; i < 8; i++)
+    taskSequences.push(
+      await createTs(ctx, actor, {
         type: 'installOs',
         name: `Install ${pick(images).name} #${i + 1}`,
         bootImageId: i % 4 === 3 ? bootX86.id : bootX64.id,
@@ -117,9 +117,8 @@ export function generateSite<T = undefined>(shape: SiteShape, random: Random, ex
         applicationIds: apps.slice(0, i % 4).map((a) => a.id),
         ...(i % 2 ? { driverPackageIds: [driver.id] } : {}),
       }),
-    ),
-    ...Array.from({ length: 4 }, (_, i) => createTs(ctx, actor, { type: 'custom', name: `Custom maintenance #${i + 1}`, bootImageId: bootX64.id })),
-  ];
+    );
+  for (let i = 0; i < 4; i++) taskSequences.push(await createTs(ctx, actor, { type: 'custom', name: `Custom maintenance #${i + 1}`, bootImageId: bootX64.id }));
   counts.content = 2 + images.length + apps.length + 1;
   counts.taskSequences = taskSequences.length;
   timings['content, task sequences, tokens'] = ms(t0);
@@ -139,7 +138,7 @@ export function generateSite<T = undefined>(shape: SiteShape, random: Random, ex
         variables: chance(0.05) ? [{ name: 'OSDJoinPassword', value: `secret-${i}`, hidden: true }, { name: 'OSDLocation', value: pick(['HQ', 'Lab', 'Branch']), hidden: false }] : [],
       });
     }
-    for (const c of importComputers(ctx, actor, rows)) ids.push(c.id);
+    for (const c of await importComputers(ctx, actor, rows)) ids.push(c.id);
   }
   counts.computers = ids.length;
   timings[`import ${fmt(ids.length)} computers (batches of ${fmt(BATCH)})`] = ms(t0);
@@ -152,7 +151,7 @@ export function generateSite<T = undefined>(shape: SiteShape, random: Random, ex
     const size = Math.min(ids.length, Math.round(Math.exp(Math.log(10) + random() * (Math.log(5000) - Math.log(10)))));
     const members = new Set<string>();
     while (members.size < size) members.add(pick(ids));
-    const c = createCollection(ctx, actor, {
+    const c = await createCollection(ctx, actor, {
       name: `Collection ${String(i + 1).padStart(3, '0')}`,
       directMemberIds: [...members],
       ...(i % 25 === 0 ? { variables: [{ name: 'OSDSiteVariable', value: `c${i}`, hidden: false }] } : {}),
@@ -165,7 +164,7 @@ export function generateSite<T = undefined>(shape: SiteShape, random: Random, ex
   timings[`create ${collections.length} collections`] = ms(t0);
 
   t0 = process.hrtime.bigint();
-  snapshot.get();
+  await ctx.snapshot.rebuild();
   timings['build the policy snapshot (once)'] = ms(t0);
 
   // Deployments through deploy() (R-09…R-16, R-10 on real member counts).
@@ -178,10 +177,10 @@ export function generateSite<T = undefined>(shape: SiteShape, random: Random, ex
     const availability = pick(availabilities);
     const required = chance(0.15);
     const input = { taskSequenceId: ts.id, collectionId, availability, purpose: required ? 'required' : 'available', ...(required ? { assignments: [{ kind: 'asap' }], acknowledgeHighRisk: true } : {}) };
-    let decision = deploy(ctx, actor, input);
+    let decision = await deploy(ctx, actor, input);
     if (decision.kind !== 'created') {
       // R-10 refuses a Required OS deployment to a collection above the maximum size: make it Available.
-      decision = deploy(ctx, actor, { taskSequenceId: ts.id, collectionId, availability, purpose: 'available' });
+      decision = await deploy(ctx, actor, { taskSequenceId: ts.id, collectionId, availability, purpose: 'available' });
       tally.refusedThenAvailable!++;
     }
     if (decision.kind !== 'created') throw new Error(`deployment ${i} not created: ${JSON.stringify(decision)}`);
@@ -195,11 +194,14 @@ export function generateSite<T = undefined>(shape: SiteShape, random: Random, ex
   let result: T = undefined as T;
   if (extra) {
     t0 = process.hrtime.bigint();
-    // A fresh snapshot, built at once from what is stored, whatever the loader's one holds.
-    result = extra({ ...ctx, snapshot: new SnapshotCache(db, config.siteCode) });
+    // A fresh snapshot, built from what is stored, whatever the loader's one holds.
+    const snapshot = new SnapshotCache(ctx.store, config.siteCode);
+    await snapshot.rebuild();
+    result = await extra({ ...ctx, snapshot });
     timings['bench-specific data (extra)'] = ms(t0);
   }
 
+  await ctx.statusWriter.close();
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
   return { dataDir, adminToken: admin, clientToken: client, timings, counts, taskSequences, extra: result };

@@ -31,7 +31,7 @@ export interface AppDeps {
   readonly bootFiles: BootFiles;
   /** State of the boot roles for /healthz. */
   readonly roles?: () => readonly { role: string; state: string; detail: string }[];
-  /** Runs distribution jobs; made here (and closed with the app) unless given. */
+  /** Runs distribution jobs; made and started here (and closed with the app) unless given, then its maker starts it. */
   readonly distribution?: DistributionService;
   /** How the site reaches remote distribution points (tests may wrap it). */
   readonly fetch?: typeof fetch;
@@ -50,7 +50,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const distribution = deps.distribution ?? new DistributionService(deps.ctx, { publicUrl: deps.publicUrl, log: deps.log.child({ svc: 'distribution' }), ...(deps.fetch ? { fetch: deps.fetch } : {}) });
   app.decorate('distribution', distribution);
   // Transfers stop before the database closes: main.ts closes the app first.
-  if (!deps.distribution) app.addHook('onClose', async () => distribution.close());
+  if (!deps.distribution) {
+    app.addHook('onClose', async () => distribution.close());
+    await distribution.start();
+  }
   // CSV import bodies.
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 

@@ -34,7 +34,7 @@ export function installAuth(app: FastifyInstance, ctx: SiteContext): void {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match) throw new HttpError(401, 'unauthenticated', 'a bearer token is required (Authorization: Bearer <token>)');
-    const principal = verifyToken(ctx, match[1]!);
+    const principal = await verifyToken(ctx, match[1]!);
     if (!principal) throw new HttpError(401, 'unauthenticated', 'the token is unknown or revoked');
     const expired = expiredReason(principal, ctx.now());
     if (expired) throw new HttpError(401, expired.startsWith('media expired') ? 'media-expired' : 'token-expired', expired);

@@ -2,6 +2,7 @@
  * The one place errors become HTTP answers (DESIGN.md lesson 8). Bad input is always a 4xx
  * naming the field; a 500 is only ever our own bug, logged with its stack.
  */
+import { StoreUnavailable } from '../site/repos/store.js';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ContentError, type ContentErrorCode } from '../../content/errors.js';
 import { PolicyError, type PolicyErrorCode } from '../../policy/errors.js';
@@ -42,6 +43,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (err instanceof PolicyError) {
       const body: ErrorBody = { error: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), ...(err.rule ? { rule: err.rule } : {}) };
       return reply.status(STATUS[err.code]).send(body);
+    }
+    if (err instanceof StoreUnavailable) {
+      request.log.warn({ reason: err.reason }, 'site database unreachable');
+      return reply.status(503).header('retry-after', '5').send({ error: 'database-unavailable', message: err.message });
     }
     if (err instanceof HttpError) return reply.status(err.statusCode).send({ error: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) });
     const fe = err as FastifyError;

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { buildBootEnvironment, type BootEnvArch, type BuildProgress, type BuildResult } from '../../media/boot-env/build.js';
 import { conflict, invalid, notFound } from '../../policy/errors.js';
 import { createContentFromSource, updateContent } from './content.js';
-import { write, writeAudit, type SiteContext } from './context.js';
+import { audit, type SiteContext } from './context.js';
 import { dataDirOf } from './media.js';
 
 export interface BootImageBuildInput {
@@ -89,8 +89,8 @@ export function startBootImageBuild(ctx: SiteContext, actor: string, input: Boot
       const created = await createContentFromSource(ctx, actor, { kind: 'bootImage', name, architecture: arch, os: 'linux' }, path.join(dir, 'out'));
       const cid = created.content.id;
       const cmdline = [DEFAULT_CMDLINE, input.cmdline ?? ''].join(' ').trim();
-      updateContent(ctx, actor, cid, { kind: 'bootImage', name, boot: { os: 'linux', kernel: `content/${cid}/latest/vmlinuz`, initrds: [`content/${cid}/latest/initrd.img`], cmdline } });
-      write(ctx, () => writeAudit(ctx, actor, { action: 'bootImage.built', target: cid, message: `boot environment ${name} (${cid}) built: kernel ${result.kernelVersion}, initrd ${result.initrdBytes} bytes`, details: { build: id } }));
+      await updateContent(ctx, actor, cid, { kind: 'bootImage', name, boot: { os: 'linux', kernel: `content/${cid}/latest/vmlinuz`, initrds: [`content/${cid}/latest/initrd.img`], cmdline } });
+      await audit(ctx.store, ctx, actor, { action: 'bootImage.built', target: cid, message: `boot environment ${name} (${cid}) built: kernel ${result.kernelVersion}, initrd ${result.initrdBytes} bytes`, details: { build: id } });
       const { kernel: _k, initrd: _i, packages, ...rest } = result;
       set({ state: 'ready', endedAt: new Date(ctx.now()).toISOString(), contentId: cid, result: { ...rest, packages: packages.length } });
       ctx.log.info({ build: id, contentId: cid, initrdBytes: result.initrdBytes, seconds: result.seconds }, `boot environment ${cid} built`);

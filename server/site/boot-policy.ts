@@ -116,8 +116,8 @@ function boundFacts(a: ClientAccess, q: BootQuery): { facts: BootFactsView; pick
  * answered (`bootToken`), which every later call of that boot uses; secrets only reach a client
  * whose boot proved itself, for its own machine.
  */
-export function bootPolicyFor(ctx: SiteContext, principal: TokenInfo | null, q: BootQuery, siteAddress: string) {
-  const access = clientAccess(ctx, principal);
+export async function bootPolicyFor(ctx: SiteContext, principal: TokenInfo | null, q: BootQuery, siteAddress: string) {
+  const access = await clientAccess(ctx, principal);
   if (!access) return bootPolicy(ctx, factsFromQuery(q), false, siteAddress, null);
   const { facts, pick } = boundFacts(access, q);
   const site = ctx.snapshot.get();
@@ -138,7 +138,7 @@ export function bootPolicyFor(ctx: SiteContext, principal: TokenInfo | null, q: 
 
 const PXE_PASSWORD_HINT = 'set a PXE password (R-18) or boot password-protected media';
 
-export function bootPolicy(ctx: SiteContext, facts: BootFactsView, revealHidden: boolean, siteAddress: string, access: ClientAccess | null) {
+export async function bootPolicy(ctx: SiteContext, facts: BootFactsView, revealHidden: boolean, siteAddress: string, access: ClientAccess | null) {
   const site = ctx.snapshot.get();
   const decision: BootDecision = resolveBoot(site, facts, ctx.now());
   const token = (deploymentIds: string[]) => {
@@ -178,7 +178,7 @@ export function bootPolicy(ctx: SiteContext, facts: BootFactsView, revealHidden:
   const taskSequence = taskSequencePolicy(decision.taskSequence, revealHidden);
   // Where each referenced package comes from, per the deployment's content options (R-16).
   // A remote point's download token is an enrollment token of that point: every client's boot gets it.
-  const content = contentPolicy(ctx, decision.deployment, decision.taskSequence, siteAddress, access !== null);
+  const content = await contentPolicy(ctx, decision.deployment, decision.taskSequence, siteAddress, access !== null);
   // Said, not silently dropped: the engine fails the step that needs one with this reason.
   const withheld = access && !revealHidden ? secretsOf(decision.taskSequence, [...merged.values()]) : [];
   return {

@@ -4,34 +4,19 @@
  * computer), the deployments it was given, whether the boot proved itself (PXE password,
  * password-protected media) and an expiry. The token is stateless, `osdb_<payload>.<mac>`,
  * signed with HMAC-SHA256 under the site's boot-token key (a settings row made on first use,
- * like the content URL key), so answering a boot never writes. It dies with its expiry, with
+ * like the content URL key, held in memory: site-keys.ts), so answering a boot never writes or
+ * reads the database. It dies with its expiry, with
  * the media it came from (revoked, deleted or expired) and with the key.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Db } from '../store/db.js';
 import type { SiteContext } from './context.js';
+import { siteKeys } from './site-keys.js';
 import type { ClientBinding, TokenInfo } from './tokens.js';
 
 export const BOOT_TOKEN_PREFIX = 'osdb_';
 /** How long a boot's token stays good: a long task sequence, a restart, the report at its end. */
 export const BOOT_TOKEN_HOURS = 24;
 const MAX_TOKEN_CHARS = 1500;
-
-const NAME = 'boot-token-secret';
-const cache = new WeakMap<Db, Buffer>();
-
-function secret(db: Db): Buffer {
-  const cached = cache.get(db);
-  if (cached) return cached;
-  db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(NAME, randomBytes(32).toString('hex'));
-  const row = db.prepare('SELECT value FROM settings WHERE name = ?').get(NAME) as { value: string };
-  const key = Buffer.from(row.value, 'hex');
-  cache.set(db, key);
-  return key;
-}
-
-/** Forgets the cached key (after a rotation replaced the row). */
-export const forgetBootTokenKey = (db: Db): void => void cache.delete(db);
 
 /** What a boot token carries; short field names keep it small on a kernel command line. */
 interface Payload {
@@ -79,19 +64,19 @@ export function mintBootToken(ctx: SiteContext, b: BootTokenInput): { token: str
     x: expiresAt,
   };
   const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
-  return { token: `${BOOT_TOKEN_PREFIX}${body}.${sign(secret(ctx.db), body)}`, expiresAt };
+  return { token: `${BOOT_TOKEN_PREFIX}${body}.${sign(siteKeys(ctx).get().bootToken, body)}`, expiresAt };
 }
 
 const isStrings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string');
 
 /** The principal a per-boot token stands for, or null when it is forged, damaged or its media is gone. */
-export function verifyBootToken(ctx: SiteContext, token: string): TokenInfo | null {
+export async function verifyBootToken(ctx: SiteContext, token: string): Promise<TokenInfo | null> {
   if (token.length > MAX_TOKEN_CHARS) return null;
   const dot = token.lastIndexOf('.');
   if (dot < 0) return null;
   const body = token.slice(BOOT_TOKEN_PREFIX.length, dot);
   const given = Buffer.from(token.slice(dot + 1), 'base64url');
-  const expected = Buffer.from(sign(secret(ctx.db), body), 'base64url');
+  const expected = Buffer.from(sign((await siteKeys(ctx).load()).bootToken, body), 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   let p: Payload;
   try {
@@ -103,11 +88,9 @@ export function verifyBootToken(ctx: SiteContext, token: string): TokenInfo | nu
   // A boot that came from media lives as long as its media: revoked or deleted media end it.
   let mediaExpiry: number | null = null;
   if (p.md !== null) {
-    const row = ctx.db.prepare('SELECT revoked_at, expires_at FROM tokens WHERE media_id = ? ORDER BY created_at DESC').get(p.md) as
-      | { revoked_at: number | null; expires_at: number | null }
-      | undefined;
-    if (!row || row.revoked_at !== null) return null;
-    if (row.expires_at !== null && row.expires_at < p.x) mediaExpiry = row.expires_at;
+    const media = await ctx.store.tokens.newestForMedia(p.md);
+    if (!media || media.revokedAt !== null) return null;
+    if (media.expiresAt !== null && media.expiresAt < p.x) mediaExpiry = media.expiresAt;
   }
   const binding: ClientBinding = {
     scope: 'boot',

@@ -7,7 +7,7 @@
 import type { Computer } from '../../policy/computers.js';
 import { deploymentsFor } from '../../policy/site.js';
 import type { SiteContext } from './context.js';
-import { getMediaRecord, type MediaRecord } from './media-records.js';
+import type { MediaRecord } from './repositories.js';
 import type { ClientBinding, TokenInfo } from './tokens.js';
 
 export interface ClientAccess extends ClientBinding {
@@ -18,10 +18,10 @@ export interface ClientAccess extends ClientBinding {
 const NOBODY = { computerId: null, macAddresses: [], smbiosUuid: null, architecture: null, source: null, deploymentIds: null, mediaId: null } as const;
 
 /** The binding of a client principal, or null for administrators and technicians. */
-export function clientAccess(ctx: SiteContext, principal: TokenInfo | null): ClientAccess | null {
+export async function clientAccess(ctx: SiteContext, principal: TokenInfo | null): Promise<ClientAccess | null> {
   if (!principal || principal.role !== 'client') return null;
   if (principal.binding) {
-    const media = principal.binding.mediaId ? getMediaRecord(ctx, principal.binding.mediaId) : null;
+    const media = principal.binding.mediaId ? await ctx.store.media.get(principal.binding.mediaId) : null;
     return { ...principal.binding, media };
   }
   switch (principal.scope) {
@@ -30,7 +30,7 @@ export function clientAccess(ctx: SiteContext, principal: TokenInfo | null): Cli
     case 'computer':
       return { ...NOBODY, scope: 'computer', computerId: principal.computerId, proven: true, media: null };
     case 'media': {
-      const media = principal.mediaId ? getMediaRecord(ctx, principal.mediaId) : null;
+      const media = principal.mediaId ? await ctx.store.media.get(principal.mediaId) : null;
       // Only the media password proves a boot: whoever holds unprotected media holds its token.
       return { ...NOBODY, scope: 'media', mediaId: principal.mediaId, source: 'media', proven: media?.protected === true, media };
     }

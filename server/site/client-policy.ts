@@ -31,18 +31,20 @@ export function clientPolicyAllowed(ctx: SiteContext, access: ClientAccess | nul
 }
 
 /** `revealHidden`: a client whose token proved its machine; `pointTokens`: any client (remote points' download tokens). */
-export function clientPolicy(ctx: SiteContext, q: ClientPolicyQuery, revealHidden: boolean, siteAddress: string, pointTokens = revealHidden) {
+export async function clientPolicy(ctx: SiteContext, q: ClientPolicyQuery, revealHidden: boolean, siteAddress: string, pointTokens = revealHidden) {
+  if (!Number.isInteger(q.utcOffsetMinutes) || Math.abs(q.utcOffsetMinutes) > 18 * 60) throw invalid('utcOffset must be whole minutes within ±1080', 'utcOffset');
+  const messages = await messagesOfComputer(ctx, q.computerId);
+  // The policy state after the read: one state for the whole answer.
   const site = ctx.snapshot.get();
   const computer = site.computers.get(q.computerId);
   if (!computer) throw notFound(`no computer ${q.computerId}`, 'computerId');
   if (computer.unknownArchitecture !== null) throw invalid('a full-OS client is a registered computer, not an Unknown Computer object', 'computerId');
-  if (!Number.isInteger(q.utcOffsetMinutes) || Math.abs(q.utcOffsetMinutes) > 18 * 60) throw invalid('utcOffset must be whole minutes within ±1080', 'utcOffset');
   const now = ctx.now();
-  const history = runHistory(runsOf(messagesOfComputer(ctx, computer.id)));
+  const history = runHistory(runsOf(messages));
   const decision = resolveClient(site, computer.id, { utcOffsetMinutes: q.utcOffsetMinutes, history, lastLogon: q.lastLogon ?? null, lastLogoff: q.lastLogoff ?? null }, now);
 
   const variables = [...variablesFor(site, computer.id).values()].map((v) => ({ name: v.name, value: v.hidden && !revealHidden ? null : v.value, hidden: v.hidden }));
-  const run = (o: ClientOffer) => ({
+  const run = async (o: ClientOffer) => ({
     deploymentId: o.deployment.id,
     taskSequenceId: o.taskSequence.id,
     taskSequenceName: o.taskSequence.name,
@@ -63,14 +65,14 @@ export function clientPolicy(ctx: SiteContext, q: ClientPolicyQuery, revealHidde
     }),
     taskSequence: taskSequencePolicy(o.taskSequence, revealHidden),
     // The same content section a booted machine gets (R-16): points, versions, manifest hashes.
-    content: contentPolicy(ctx, o.deployment, o.taskSequence, siteAddress, pointTokens),
+    content: await contentPolicy(ctx, o.deployment, o.taskSequence, siteAddress, pointTokens),
   });
   return {
     computerId: computer.id,
     now,
     variables,
-    required: decision.required.map((o) => ({ ...run(o), occurrence: o.occurrence, reason: o.reason })),
-    available: decision.available.map(run),
+    required: await Promise.all(decision.required.map(async (o) => ({ ...(await run(o)), occurrence: o.occurrence, reason: o.reason }))),
+    available: await Promise.all(decision.available.map(run)),
     upcoming: decision.upcoming.map((u) => ({ deploymentId: u.deployment.id, at: u.at, what: u.what, downloadFrom: u.downloadFrom })),
     skipped: decision.skipped,
   };

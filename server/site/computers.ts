@@ -3,12 +3,9 @@ import { newComputer, unknownComputers, type Computer, type ComputerInput } from
 import { conflict, invalid, notFound } from '../../policy/errors.js';
 import { tryNormalizeMac, tryNormalizeUuid } from '../../policy/normalize.js';
 import { maskVariables, type VariableView } from '../../policy/variables.js';
-import { claimId, holdId } from '../store/db.js';
-import type { Collection } from '../../policy/collections.js';
-import { allDocs, deleteRow, getDoc, likeContains, putDoc, readDoc, type Page } from '../store/docs.js';
-import { asConflict } from '../store/sqlite-errors.js';
-import { deletePxeStarts } from '../store/policy-rows.js';
-import { write, writeAudit, type SiteContext } from './context.js';
+import { audit, transact, type SiteContext } from './context.js';
+import type { Page, SiteRepos } from './repositories.js';
+import { ComputerIdentityTaken } from './repos/computers.js';
 
 export interface ComputerView extends Omit<Computer, 'variables'> {
   readonly variables: readonly VariableView[];
@@ -18,70 +15,69 @@ export interface ComputerView extends Omit<Computer, 'variables'> {
 export const computerView = (c: Computer): ComputerView => ({ ...c, variables: maskVariables(c.variables), builtIn: c.unknownArchitecture !== null });
 
 /** Resource ids count up from 16777220, as Configuration Manager's do. */
-const nextComputerId = (ctx: SiteContext): string => claimId(ctx.db, 'computer', (n) => String(16777219 + n));
+const nextComputerId = (tx: SiteRepos): Promise<string> => tx.ids.claim('computer', (n) => String(16777219 + n));
 
-function store(ctx: SiteContext, c: Computer, createdAt: number): void {
+/** Stores the computer; a MAC or UUID another computer holds is a 409 naming the API's field. */
+async function store(tx: SiteRepos, c: Computer, createdAt: number): Promise<void> {
   try {
-    putDoc(ctx.db, 'computers', c.id, { name: c.name, smbios_uuid: c.smbiosUuid, architecture: c.architecture, created_at: createdAt }, c);
-    ctx.db.prepare('DELETE FROM computer_macs WHERE computer_id = ?').run(c.id);
-    const insert = ctx.db.prepare('INSERT INTO computer_macs (mac, computer_id) VALUES (?, ?)');
-    for (const mac of c.macAddresses) insert.run(mac, c.id);
+    await tx.computers.put(c, createdAt);
   } catch (e) {
-    asConflict(e, {
-      // The API's field names, not the columns'.
-      'computers.smbios_uuid': { message: `another computer already has SMBIOS UUID ${c.smbiosUuid}`, field: 'smbiosUuid' },
-      'computer_macs.mac': { message: `another computer already has one of the MAC addresses ${c.macAddresses.join(', ')}`, field: 'macAddresses' },
-    });
+    if (!(e instanceof ComputerIdentityTaken)) throw e;
+    throw e.field === 'smbiosUuid'
+      ? conflict(`another computer already has SMBIOS UUID ${c.smbiosUuid}`, 'smbiosUuid')
+      : conflict(`another computer already has one of the MAC addresses ${c.macAddresses.join(', ')}`, 'macAddresses');
   }
 }
 
-export function ensureBuiltInComputers(ctx: SiteContext): void {
-  write(ctx, () => {
+export async function ensureBuiltInComputers(ctx: SiteContext): Promise<void> {
+  await transact(ctx, async (tx) => {
     for (const c of unknownComputers()) {
-      holdId(ctx.db, c.id, 'computer');
-      if (!getDoc(ctx.db, 'computers', c.id)) store(ctx, c, ctx.now());
+      await tx.ids.hold(c.id, 'computer');
+      if (!(await tx.computers.get(c.id))) await store(tx, c, ctx.now());
     }
   });
 }
 
-export function getComputer(ctx: SiteContext, id: string): Computer {
-  const c = getDoc<Computer>(ctx.db, 'computers', id);
+async function found(repos: Pick<SiteRepos, 'computers'>, id: string): Promise<Computer> {
+  const c = await repos.computers.get(id);
   if (!c) throw notFound(`no computer ${id}`, 'id');
   return c;
 }
 
-export function createComputer(ctx: SiteContext, actor: string, input: ComputerInput): Computer {
-  return write(ctx, () => {
-    const c = newComputer(nextComputerId(ctx), input);
-    store(ctx, c, ctx.now());
-    writeAudit(ctx, actor, { action: 'computer.created', target: c.id, message: `Computer ${c.name} (${c.id}) created`, details: { macAddresses: c.macAddresses, smbiosUuid: c.smbiosUuid } });
+export const getComputer = (ctx: SiteContext, id: string): Promise<Computer> => found(ctx.store, id);
+
+export function createComputer(ctx: SiteContext, actor: string, input: ComputerInput): Promise<Computer> {
+  return transact(ctx, async (tx) => {
+    const c = newComputer(await nextComputerId(tx), input);
+    await store(tx, c, ctx.now());
+    await audit(tx, ctx, actor, { action: 'computer.created', target: c.id, message: `Computer ${c.name} (${c.id}) created`, details: { macAddresses: c.macAddresses, smbiosUuid: c.smbiosUuid } });
     return c;
   });
 }
 
 /** Import many in one transaction: all or nothing, the error names the row. */
-export function importComputers(ctx: SiteContext, actor: string, rows: readonly ComputerInput[]): Computer[] {
+export async function importComputers(ctx: SiteContext, actor: string, rows: readonly ComputerInput[]): Promise<Computer[]> {
   if (rows.length > 100_000) throw invalid('at most 100,000 computers per import', 'computers');
-  return write(ctx, () => {
+  return transact(ctx, async (tx) => {
     const out: Computer[] = [];
-    rows.forEach((row, i) => {
+    for (const [i, row] of rows.entries()) {
       try {
-        const c = newComputer(nextComputerId(ctx), row);
-        store(ctx, c, ctx.now());
+        const c = newComputer(await nextComputerId(tx), row);
+        await store(tx, c, ctx.now());
         out.push(c);
       } catch (e) {
         const err = e as Error & { field?: string };
         throw Object.assign(e as object, { message: `row ${i + 1}: ${err.message}`, field: `computers[${i}]${err.field ? '.' + err.field : ''}` });
       }
-    });
-    writeAudit(ctx, actor, { action: 'computer.imported', target: String(out.length), message: `${out.length} computers imported`, details: { ids: out.slice(0, 100).map((c) => c.id) } });
+    }
+    await audit(tx, ctx, actor, { action: 'computer.imported', target: String(out.length), message: `${out.length} computers imported`, details: { ids: out.slice(0, 100).map((c) => c.id) } });
     return out;
   });
 }
 
-export function updateComputer(ctx: SiteContext, actor: string, id: string, patch: Partial<ComputerInput>): Computer {
-  return write(ctx, () => {
-    const current = getComputer(ctx, id);
+export function updateComputer(ctx: SiteContext, actor: string, id: string, patch: Partial<ComputerInput>): Promise<Computer> {
+  return transact(ctx, async (tx) => {
+    const current = await found(tx, id);
     if (current.unknownArchitecture !== null) throw conflict('the built-in Unknown Computer objects cannot be edited', 'id');
     const updated = newComputer(id, {
       name: patch.name ?? current.name,
@@ -92,23 +88,23 @@ export function updateComputer(ctx: SiteContext, actor: string, id: string, patc
       isServer: patch.isServer ?? current.isServer,
       variables: patch.variables ?? current.variables,
     });
-    const createdAt = (ctx.db.prepare('SELECT created_at FROM computers WHERE id = ?').get(id) as { created_at: number }).created_at;
-    store(ctx, updated, createdAt);
-    writeAudit(ctx, actor, { action: 'computer.updated', target: id, message: `Computer ${updated.name} (${id}) updated`, details: { fields: Object.keys(patch) } });
+    // A replaced computer keeps its creation time (ComputerRepo.put).
+    await store(tx, updated, ctx.now());
+    await audit(tx, ctx, actor, { action: 'computer.updated', target: id, message: `Computer ${updated.name} (${id}) updated`, details: { fields: Object.keys(patch) } });
     return updated;
   });
 }
 
-export function deleteComputer(ctx: SiteContext, actor: string, id: string): void {
-  write(ctx, () => {
-    const c = getComputer(ctx, id);
+export async function deleteComputer(ctx: SiteContext, actor: string, id: string): Promise<void> {
+  await transact(ctx, async (tx) => {
+    const c = await found(tx, id);
     if (c.unknownArchitecture !== null) throw conflict('the built-in Unknown Computer objects cannot be deleted', 'id');
-    deletePxeStarts(ctx.db, { computerId: id });
+    await tx.deployments.deletePxeStarts(id);
     // Direct membership rules naming the computer go with it.
-    for (const col of allDocs<Collection>(ctx.db, 'collections'))
-      if (col.directMemberIds.includes(id)) putDoc(ctx.db, 'collections', col.id, { name: col.name }, { ...col, directMemberIds: col.directMemberIds.filter((m) => m !== id) });
-    deleteRow(ctx.db, 'computers', id);
-    writeAudit(ctx, actor, { action: 'computer.deleted', target: id, message: `Computer ${c.name} (${id}) deleted`, details: {} });
+    for (const col of await tx.collections.list())
+      if (col.directMemberIds.includes(id)) await tx.collections.put({ ...col, directMemberIds: col.directMemberIds.filter((m) => m !== id) });
+    await tx.computers.delete(id);
+    await audit(tx, ctx, actor, { action: 'computer.deleted', target: id, message: `Computer ${c.name} (${id}) deleted`, details: {} });
   });
 }
 
@@ -121,31 +117,21 @@ export interface ComputerFilter {
   readonly smbiosUuid?: string;
 }
 
-export function listComputers(ctx: SiteContext, f: ComputerFilter): Page<Computer> {
-  const where: string[] = [];
-  const args: unknown[] = [];
-  if (f.name) {
-    where.push("LOWER(name) LIKE LOWER(?) ESCAPE '\\'");
-    args.push(likeContains(f.name));
-  }
+export async function listComputers(ctx: SiteContext, f: ComputerFilter): Promise<Page<Computer>> {
+  let mac: string | undefined;
+  let smbiosUuid: string | undefined;
   if (f.mac !== undefined) {
-    const mac = tryNormalizeMac(f.mac);
+    mac = tryNormalizeMac(f.mac) ?? undefined;
     if (!mac) throw invalid(`not a MAC address: ${f.mac}`, 'mac');
-    where.push('id IN (SELECT computer_id FROM computer_macs WHERE mac = ?)');
-    args.push(mac);
   }
   if (f.smbiosUuid !== undefined) {
-    const uuid = tryNormalizeUuid(f.smbiosUuid);
-    if (!uuid) throw invalid(`not an SMBIOS UUID: ${f.smbiosUuid}`, 'smbiosUuid');
-    where.push('smbios_uuid = ?');
-    args.push(uuid);
+    smbiosUuid = tryNormalizeUuid(f.smbiosUuid) ?? undefined;
+    if (!smbiosUuid) throw invalid(`not an SMBIOS UUID: ${f.smbiosUuid}`, 'smbiosUuid');
   }
-  const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const offset = f.offset ?? 0;
-  const limit = f.limit ?? 100;
-  const total = (ctx.db.prepare(`SELECT COUNT(*) AS n FROM computers ${clause}`).get(...args) as { n: number }).n;
-  const rows = ctx.db.prepare(`SELECT doc FROM computers ${clause} ORDER BY created_at, id LIMIT ? OFFSET ?`).all(...args, limit, offset) as { doc: string }[];
-  return { items: rows.map((r) => readDoc<Computer>(ctx.db, 'computers', r.doc)), total, offset, limit };
+  return ctx.store.computers.page(
+    { ...(f.name ? { name: f.name } : {}), ...(mac ? { mac } : {}), ...(smbiosUuid ? { smbiosUuid } : {}) },
+    { offset: f.offset ?? 0, limit: f.limit ?? 100 },
+  );
 }
 
 /** `name,mac,smbiosUuid` CSV (header required; MACs separated by `;` or spaces; extra columns become variables). */

@@ -51,7 +51,7 @@ export class ContentBootSource implements BootFileSource {
   async open(path: string): Promise<OpenFile | null> {
     const segments = pathSegments(path);
     if (segments[0]?.toLowerCase() !== 'content') return isBootStoreBookkeeping(segments) ? null : this.fallback.open(path);
-    const target = this.resolve(segments.slice(1));
+    const target = await this.resolve(segments.slice(1));
     if (!target) return null;
     if (!this.declared(target)) {
       this.ctx.log.debug({ path: segments.join('/').slice(0, 300) }, 'boot: not a declared boot file of any boot image; content needs a token or a signed URL');
@@ -67,10 +67,10 @@ export class ContentBootSource implements BootFileSource {
   }
 
   /** `<id>/<version|latest>/<path>` → the file of the version, or null. */
-  private resolve([id, ref, ...rest]: readonly string[]): ContentFile | null {
+  private async resolve([id, ref, ...rest]: readonly string[]): Promise<ContentFile | null> {
     if (!id || !ref || rest.length === 0) return null;
-    const records = this.ctx.library.records;
-    const object = records.getSync(id.toUpperCase()) ?? records.getSync(id);
+    const records = this.ctx.store.content;
+    const object = (await records.get(id.toUpperCase())) ?? (id === id.toUpperCase() ? null : await records.get(id));
     const version = object && versionOf(object, ref);
     const file = version && fileOf(version, rest.join('/'));
     return object && version && file ? { object, version, file } : null;

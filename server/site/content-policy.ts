@@ -6,6 +6,7 @@
  * (R-07: redistribute before clients see it); until then machines keep the version points have.
  */
 import { bestLocations } from '../../content/distribution.js';
+import type { Program } from '../../content/model.js';
 import type { ContentOption, Deployment } from '../../policy/deployments/model.js';
 import type { TaskSequence } from '../../policy/task-sequences/model.js';
 import { checkReferences } from '../../policy/task-sequences/references.js';
@@ -43,7 +44,7 @@ export interface ContentPolicy {
   readonly packages: readonly PackagePolicy[];
 }
 
-export function contentPolicy(ctx: SiteContext, deployment: Deployment, ts: TaskSequence, siteAddress: string, revealSecrets: boolean): ContentPolicy {
+export async function contentPolicy(ctx: SiteContext, deployment: Deployment, ts: TaskSequence, siteAddress: string, revealSecrets: boolean): Promise<ContentPolicy> {
   const { option, useRemoteDistributionPoint } = deployment.content;
   const runFromDp = option === 'runFromDistributionPoint';
   const refs = checkReferences(ts, contentIndex(ctx)).content;
@@ -52,6 +53,7 @@ export function contentPolicy(ctx: SiteContext, deployment: Deployment, ts: Task
   // Local first, then remote points in registration order.
   const order = [...eligible.filter((p) => p.kind === 'local'), ...eligible.filter((p) => p.kind === 'remote')];
   const held = holdings(ctx.db, { contentIds: refs.map((r) => r.id) });
+  const programs = await programsOf(ctx, refs.filter((r) => r.kind === 'package').map((r) => r.id));
   const packages = refs.map((info): PackagePolicy => {
     const best = bestLocations(info.id, order.map((p) => p.id), held);
     const locations = (best?.pointIds ?? []).map((pointId): ContentLocation => {
@@ -69,13 +71,14 @@ export function contentPolicy(ctx: SiteContext, deployment: Deployment, ts: Task
       manifestSha256: best?.manifestSha256 ?? null,
       runFromDistributionPoint: runFromDp && info.kind !== 'bootImage' && info.allowRunFromDistributionPoint === true,
       locations,
-      ...(info.kind === 'package' ? { programs: programsOf(ctx, info.id) } : {}),
+      ...(info.kind === 'package' ? { programs: programs.get(info.id) ?? [] } : {}),
     };
   });
   return { option, useRemoteDistributionPoint, runFromDistributionPoint: runFromDp, packages };
 }
 
-function programsOf(ctx: SiteContext, id: string) {
-  const o = ctx.library.records.getSync(id);
-  return o?.kind === 'package' ? o.programs : [];
+/** Each package's programs, so the engine can run one by name. */
+async function programsOf(ctx: SiteContext, ids: readonly string[]): Promise<Map<string, readonly Program[]>> {
+  const objects = await Promise.all(ids.map((id) => ctx.store.content.get(id)));
+  return new Map(objects.flatMap((o) => (o?.kind === 'package' ? [[o.id, o.programs] as const] : [])));
 }

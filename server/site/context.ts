@@ -7,15 +7,17 @@ import type { AuditEvent } from '../../policy/audit.js';
 import type { ContentLibrary } from '../../content/library.js';
 import type { FsContentStore } from '../../content/fs-store.js';
 import type { Db } from '../store/db.js';
-import type { SqliteLibraryRecords } from '../store/library-records.js';
 import { journaled } from '../store/change-journal.js';
+import type { SiteLibraryRecords } from './library-records.js';
 import type { SnapshotCache } from './policy-state.js';
-import type { SiteStore } from './repositories.js';
-import type { StatusWriter } from '../store/sqlite/status-writer.js';
+import type { SiteRepos, SiteStore } from './repositories.js';
+import type { StatusWriter } from './repos/status.js';
 
 export interface SiteContext {
   readonly db: Db;
   readonly siteCode: string;
+  /** The data directory (DATA_DIR): keys, boot files, content blobs, media, export sessions. */
+  readonly dataDir: string;
   readonly now: () => number;
   readonly log: Logger;
   readonly snapshot: SnapshotCache;
@@ -32,7 +34,8 @@ export interface SiteContext {
 
 export interface SiteLibrary extends ContentLibrary {
   readonly store: FsContentStore;
-  readonly records: SqliteLibraryRecords;
+  /** Read and written through the content repository (library-records.ts). */
+  readonly records: SiteLibraryRecords;
 }
 
 export { readSettings, SnapshotCache } from './policy-state.js';
@@ -41,6 +44,21 @@ export function writeAudit(ctx: SiteContext, actor: string, event: Omit<AuditEve
   ctx.db
     .prepare('INSERT INTO audit (at, actor, action, target, message, details) VALUES (?, ?, ?, ?, ?, ?)')
     .run(event.at ?? ctx.now(), actor, event.action, event.target, event.message, JSON.stringify(event.details));
+}
+
+/** Appends an audit record (R-30) in the caller's transaction, so it commits or goes with the change it describes. */
+export function audit(tx: SiteRepos, ctx: SiteContext, actor: string, event: Omit<AuditEvent, 'at'> & { at?: number }): Promise<number> {
+  return tx.audit.append({ at: event.at ?? ctx.now(), actor, action: event.action, target: event.target, message: event.message, details: event.details });
+}
+
+/**
+ * Runs `fn` in one store transaction (commits when it resolves, rolls back when it throws).
+ * What it changed among the policy inputs is applied to the policy state before this resolves,
+ * so the next boot decision sees it (read-your-writes). Inside `fn`, await only `tx` calls:
+ * on SQLite the transaction stays open across them, and any other await lets other work in.
+ */
+export function transact<T>(ctx: SiteContext, fn: (tx: SiteRepos) => Promise<T>): Promise<T> {
+  return ctx.store.transaction(fn);
 }
 
 /**

@@ -2,42 +2,46 @@
  * Running one distribution job: items grouped by point, points in parallel, a point's items one
  * after another. The site's own point shares the site store, so "sending" there means checking
  * every blob is present and hashes right; a remote point pulls from signed URLs and verifies
- * every hash itself. Each finished item updates the job and the point's holding in one write.
+ * every hash itself. Each finished item updates the job and the point's holding in one
+ * transaction; those transactions run one after another, in the order the items finished.
  */
 import { failUnfinished, updateItem, type DistributionJob, type ItemUpdate, type JobItem } from '../../content/distribution-job.js';
 import type { DistributionPoint } from '../../content/distribution.js';
 import { distinctBlobs } from '../../content/transfer.js';
-import { getJob, getPoint, pointSecret, putHolding, putJob } from '../store/points.js';
 import { blobPath, signedUrl } from './content-signing.js';
 import { getVersionFiles, getContentObject } from './content.js';
-import { write, writeAudit, type SiteContext } from './context.js';
+import { audit, transact, type SiteContext } from './context.js';
 import type { DistributionOptions } from './distribution.js';
 import { RemotePointClient } from './remote-point.js';
+import type { SiteRepos } from './repositories.js';
 
 /** Pull links live long enough for a large image over a slow link, and no longer. */
 const PULL_URL_TTL_SECONDS = 12 * 3600;
 
+/** The reason an item gets when its job stopped with the service (or the service found it so on start). */
+export const INTERRUPTED = 'interrupted: the service stopped during distribution; distribute again';
+
 export class JobExecution {
   #job: DistributionJob;
+  /** The job's writes, chained so that a later state never lands before an earlier one. */
+  #written: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly ctx: SiteContext,
     private readonly opts: DistributionOptions,
-    jobId: string,
+    job: DistributionJob,
     private readonly publish: (job: DistributionJob) => void,
   ) {
-    const job = getJob(ctx.db, jobId);
-    if (!job) throw new Error(`distribution job ${jobId} vanished`);
     this.#job = job;
   }
 
   /** Marks a job's unfinished items (and their holdings) failed, inside the caller's transaction. */
-  static interrupt(ctx: SiteContext, job: DistributionJob, reason: string): DistributionJob {
+  static async interrupt(tx: SiteRepos, ctx: SiteContext, job: DistributionJob, reason: string): Promise<DistributionJob> {
     const failed = failUnfinished(job, reason, ctx.now());
-    putJob(ctx.db, failed);
-    failed.items.forEach((item, i) => {
-      if (job.items[i]!.state !== item.state) holdingFrom(ctx, failed.id, item);
-    });
+    await tx.distributionJobs.put(failed);
+    for (const [i, item] of failed.items.entries()) {
+      if (job.items[i]!.state !== item.state) await holdingFrom(tx, ctx, failed.id, item);
+    }
     return failed;
   }
 
@@ -47,28 +51,28 @@ export class JobExecution {
     try {
       await Promise.all([...byPoint.entries()].map(([pointId, indexes]) => this.#runPoint(pointId, indexes, signal)));
     } finally {
-      if (signal.aborted) write(this.ctx, () => JobExecution.interrupt(this.ctx, this.#job, 'interrupted: the service stopped during distribution; distribute again'));
+      if (signal.aborted) await this.#write((tx) => JobExecution.interrupt(tx, this.ctx, this.#job, INTERRUPTED));
     }
   }
 
   async #runPoint(pointId: string, indexes: readonly number[], signal: AbortSignal): Promise<void> {
-    const point = getPoint(this.ctx.db, pointId);
+    const point = await this.ctx.store.points.get(pointId);
     for (const index of indexes) {
       if (signal.aborted) return;
-      this.#update(index, { kind: 'start' }, false);
+      this.#update(index, { kind: 'start' });
       try {
         if (!point) throw new Error(`distribution point ${pointId} was removed`);
-        await this.#send(point, this.#job.items[index]!, (bytes) => this.#update(index, { kind: 'progress', bytesDone: bytes }, false), signal);
-        this.#update(index, { kind: 'installed' }, true);
+        await this.#send(point, this.#job.items[index]!, (bytes) => this.#update(index, { kind: 'progress', bytesDone: bytes }), signal);
+        await this.#finish(index, { kind: 'installed' });
       } catch (e) {
         if (signal.aborted) return;
-        this.#update(index, { kind: 'failed', reason: (e as Error).message ?? String(e) }, true);
+        await this.#finish(index, { kind: 'failed', reason: (e as Error).message ?? String(e) });
       }
     }
   }
 
   async #send(point: DistributionPoint, item: JobItem, onProgress: (bytes: number) => void, signal: AbortSignal): Promise<void> {
-    const version = getVersionFiles(this.ctx, item.contentId, item.version);
+    const version = await getVersionFiles(this.ctx, item.contentId, item.version);
     if (version.manifestSha256 !== item.manifestSha256) throw new Error(`version ${item.version} of ${item.contentId} changed since the job was planned`);
     const store = this.ctx.library.store;
     if (point.kind === 'local') {
@@ -88,32 +92,45 @@ export class JobExecution {
       }
       return;
     }
-    const secret = pointSecret(this.ctx.db, point.id);
+    const secret = await this.ctx.store.points.secret(point.id);
     if (!point.url || !secret) throw new Error(`distribution point ${point.id} has no URL or token`);
-    const object = getContentObject(this.ctx, item.contentId);
+    const object = await getContentObject(this.ctx, item.contentId);
     const base = this.opts.publicUrl();
     const blobs = distinctBlobs(version.files).map((b) => ({ ...b, url: signedUrl(this.ctx, base, blobPath(b.sha256), PULL_URL_TTL_SECONDS).url }));
     const client = new RemotePointClient(point.url, secret.token, this.opts.fetch);
     await client.pull({ object: { ...object, versions: [version] }, blobs, verifyExisting: this.#job.redistribute }, onProgress, signal);
   }
 
-  /** Progress stays in memory (published for status reads); state changes are written. */
-  #update(index: number, update: ItemUpdate, persist: boolean): void {
+  /** Progress stays in memory (published for status reads); only state changes are written. */
+  #update(index: number, update: ItemUpdate): void {
     this.#job = updateItem(this.#job, index, update, this.ctx.now());
     this.publish(this.#job);
-    if (!persist) return;
+  }
+
+  /** An item finished: the job and the point's holding are written together (with the audit of a failure). */
+  async #finish(index: number, update: ItemUpdate): Promise<void> {
+    this.#update(index, update);
     const item = this.#job.items[index]!;
-    write(this.ctx, () => {
-      putJob(this.ctx.db, this.#job);
-      holdingFrom(this.ctx, this.#job.id, item);
+    await this.#write(async (tx) => {
+      // The job as it is when this write runs: never older than what an earlier write stored.
+      await tx.distributionJobs.put(this.#job);
+      await holdingFrom(tx, this.ctx, this.#job.id, item);
       if (item.state === 'failed') {
-        writeAudit(this.ctx, 'system', { action: 'content.distributionFailed', target: item.contentId, message: `${item.contentId} version ${item.version} failed on ${item.pointId}: ${item.reason}`, details: { jobId: this.#job.id, pointId: item.pointId } });
+        await audit(tx, this.ctx, 'system', { action: 'content.distributionFailed', target: item.contentId, message: `${item.contentId} version ${item.version} failed on ${item.pointId}: ${item.reason}`, details: { jobId: this.#job.id, pointId: item.pointId } });
       }
     });
   }
+
+  /** Queues a transaction after the job's earlier ones; a failed one does not stop those after it. */
+  #write(fn: (tx: SiteRepos) => Promise<unknown>): Promise<void> {
+    const next = this.#written.then(() => transact(this.ctx, fn)).then(() => undefined);
+    this.#written = next.catch(() => undefined);
+    return next;
+  }
 }
 
-function holdingFrom(ctx: SiteContext, jobId: string, item: JobItem): void {
+async function holdingFrom(tx: SiteRepos, ctx: SiteContext, jobId: string, item: JobItem): Promise<void> {
   const state = item.state === 'installed' ? 'installed' : item.state === 'failed' ? 'failed' : 'inProgress';
-  putHolding(ctx.db, { pointId: item.pointId, contentId: item.contentId, version: item.version, manifestSha256: item.manifestSha256, state, reason: item.reason, jobId, updatedAt: ctx.now() });
+  // False when the point was removed meanwhile: there is nothing left to record it on.
+  await tx.holdings.put({ pointId: item.pointId, contentId: item.contentId, version: item.version, manifestSha256: item.manifestSha256, state, reason: item.reason, jobId, updatedAt: ctx.now() });
 }

@@ -11,12 +11,11 @@ import type { ContentObject } from '../../content/model.js';
 import { invalid, notFound, PolicyError } from '../../policy/errors.js';
 import { checkReferences } from '../../policy/task-sequences/references.js';
 import { JobRunner } from '../jobs/runner.js';
-import { claimId } from '../store/db.js';
-import { allGroups, allPoints, getJob, holdings, listJobs, putHolding, putJob, unfinishedJobs } from '../store/points.js';
 import { contentIndex, getContentObject } from './content.js';
-import { write, writeAudit, type SiteContext } from './context.js';
-import { JobExecution } from './distribution-run.js';
-import { getPointOr404, pointView } from './points.js';
+import { audit, transact, type SiteContext } from './context.js';
+import { INTERRUPTED, JobExecution } from './distribution-run.js';
+import { getPointOr404, pointView, type PointView } from './points.js';
+import type { Page } from './repositories.js';
 import { getTaskSequence } from './task-sequences.js';
 
 export interface ContentChoice {
@@ -39,11 +38,11 @@ export interface DistributionOptions {
 }
 
 /** The content a choice covers: a task sequence's references (R-04), or the ids with their dependencies. */
-export function contentOfChoice(ctx: SiteContext, choice: ContentChoice): ContentObject[] {
+export async function contentOfChoice(ctx: SiteContext, choice: ContentChoice): Promise<ContentObject[]> {
   if (!choice.taskSequenceId === !choice.contentIds?.length) throw invalid('give a taskSequenceId or contentIds (not both)', 'taskSequenceId');
   let ids: string[];
   if (choice.taskSequenceId) {
-    ids = checkReferences(getTaskSequence(ctx, choice.taskSequenceId), contentIndex(ctx)).content.map((c) => c.id);
+    ids = checkReferences(await getTaskSequence(ctx, choice.taskSequenceId), contentIndex(ctx)).content.map((c) => c.id);
   } else {
     ids = [];
     const visit = (id: string, field: string) => {
@@ -55,7 +54,9 @@ export function contentOfChoice(ctx: SiteContext, choice: ContentChoice): Conten
     };
     for (const id of choice.contentIds!) visit(id, 'contentIds');
   }
-  return ids.map((id) => getContentObject(ctx, id));
+  const objects: ContentObject[] = [];
+  for (const id of ids) objects.push(await getContentObject(ctx, id));
+  return objects;
 }
 
 export class DistributionService {
@@ -67,68 +68,78 @@ export class DistributionService {
     private readonly opts: DistributionOptions,
   ) {
     this.runner = new JobRunner({ now: ctx.now, log: opts.log, concurrency: opts.concurrency ?? 2 });
-    this.#recoverInterrupted();
+  }
+
+  /** Before the first request: jobs the last run left unfinished are failed (their transfers stopped with it). */
+  start(): Promise<void> {
+    return this.#recoverInterrupted();
   }
 
   /** Points the wizard offers for this content: those holding every current version are not listed. */
-  offered(choice: ContentChoice) {
-    const content = contentOfChoice(this.ctx, choice);
-    const held = holdings(this.ctx.db, { contentIds: content.map((c) => c.id) });
-    return offeredPoints(allPoints(this.ctx.db), content, held).map((p) => pointView(this.ctx, p));
+  async offered(choice: ContentChoice): Promise<PointView[]> {
+    const content = await contentOfChoice(this.ctx, choice);
+    const store = this.ctx.store;
+    const held = await store.holdings.list({ contentIds: content.map((c) => c.id) });
+    const views: PointView[] = [];
+    for (const p of offeredPoints(await store.points.list(), content, held)) views.push(await pointView(store, p));
+    return views;
   }
 
-  distribute(actor: string, req: DistributeRequest) {
+  async distribute(actor: string, req: DistributeRequest) {
     const ctx = this.ctx;
-    const content = contentOfChoice(ctx, req);
+    const content = await contentOfChoice(ctx, req);
     if (!req.pointIds?.length && !req.groupIds?.length && !req.collectionIds?.length) throw invalid('name at least one of pointIds, groupIds or collectionIds', 'pointIds');
-    const targets = resolveTargets(req, allPoints(ctx.db), allGroups(ctx.db));
+    const targets = resolveTargets(req, await ctx.store.points.list(), await ctx.store.pointGroups.list());
     const problem = targets.problems[0];
     if (problem) throw notFound(problem.reason, problem.field);
-    return write(ctx, () => {
-      const plan = planDistribution(content, targets.pointIds, holdings(ctx.db, { contentIds: content.map((c) => c.id) }), req.redistribute === true);
+    const what = req.taskSequenceId ? `task sequence ${req.taskSequenceId}` : `content ${content.map((c) => c.id).join(', ')}`;
+    const planned = await transact(ctx, async (tx) => {
+      const plan = planDistribution(content, targets.pointIds, await tx.holdings.list({ contentIds: content.map((c) => c.id) }), req.redistribute === true);
       if (plan.problems.length) throw new PolicyError('refused', plan.problems.map((p) => p.reason).join('; '), { rule: 'R-07', field: 'contentIds' });
-      if (plan.items.length === 0) return { job: null, skipped: plan.skipped, message: 'nothing to distribute: the chosen points already hold the current versions' };
-      const what = req.taskSequenceId ? `task sequence ${req.taskSequenceId}` : `content ${content.map((c) => c.id).join(', ')}`;
-      const job = newJob(claimId(ctx.db, 'distributionJob', (n) => `J${n}`), ctx.now(), actor, `${req.redistribute ? 'redistribute' : 'distribute'} ${what} to ${targets.pointIds.join(', ')}`, plan.items, plan.skipped, req.redistribute === true);
-      putJob(ctx.db, job);
+      if (plan.items.length === 0) return { job: null, skipped: plan.skipped };
+      const job = newJob(await tx.ids.claim('distributionJob', (n) => `J${n}`), ctx.now(), actor, `${req.redistribute ? 'redistribute' : 'distribute'} ${what} to ${targets.pointIds.join(', ')}`, plan.items, plan.skipped, req.redistribute === true);
+      await tx.distributionJobs.put(job);
       for (const i of job.items) {
-        putHolding(ctx.db, { pointId: i.pointId, contentId: i.contentId, version: i.version, manifestSha256: i.manifestSha256, state: 'inProgress', reason: null, jobId: job.id, updatedAt: ctx.now() });
+        await tx.holdings.put({ pointId: i.pointId, contentId: i.contentId, version: i.version, manifestSha256: i.manifestSha256, state: 'inProgress', reason: null, jobId: job.id, updatedAt: ctx.now() });
       }
-      writeAudit(ctx, actor, { action: 'content.distributed', target: job.id, message: `Distribution job ${job.id}: ${job.summary} (${job.items.length} item(s))`, details: { items: job.items.length } });
-      this.#live.set(job.id, job);
-      // Submitted after the transaction commits, so the job never runs against uncommitted rows.
-      queueMicrotask(() => this.#submit(job.id));
-      return { job: this.#view(job), skipped: plan.skipped, message: `distribution job ${job.id} started` };
+      await audit(tx, ctx, actor, { action: 'content.distributed', target: job.id, message: `Distribution job ${job.id}: ${job.summary} (${job.items.length} item(s))`, details: { items: job.items.length } });
+      return { job, skipped: plan.skipped };
     });
+    const { job, skipped } = planned;
+    if (!job) return { job: null, skipped, message: 'nothing to distribute: the chosen points already hold the current versions' };
+    // Submitted once the transaction has committed, so the job never runs against uncommitted rows.
+    this.#live.set(job.id, job);
+    this.#submit(job);
+    return { job: this.#view(job), skipped, message: `distribution job ${job.id} started` };
   }
 
-  #submit(jobId: string): void {
-    const execution = new JobExecution(this.ctx, this.opts, jobId, (job) => this.#live.set(job.id, job));
-    this.runner.submit(jobId, async (signal) => {
+  #submit(job: DistributionJob): void {
+    const execution = new JobExecution(this.ctx, this.opts, job, (j) => this.#live.set(j.id, j));
+    this.runner.submit(job.id, async (signal) => {
       try {
         await execution.run(signal);
       } finally {
-        this.#live.delete(jobId);
+        this.#live.delete(job.id);
       }
     });
   }
 
-  job(id: string): JobView {
-    const job = this.#live.get(id) ?? getJob(this.ctx.db, id);
+  async job(id: string): Promise<JobView> {
+    const job = this.#live.get(id) ?? (await this.ctx.store.distributionJobs.get(id));
     if (!job) throw notFound(`no distribution job ${id}`, 'id');
     return this.#view(job);
   }
 
-  jobs(offset: number, limit: number) {
-    const { items, total } = listJobs(this.ctx.db, limit, offset);
+  async jobs(offset: number, limit: number): Promise<Page<JobView>> {
+    const { items, total } = await this.ctx.store.distributionJobs.page({ offset, limit });
     return { total, offset, limit, items: items.map((j) => this.#view(this.#live.get(j.id) ?? j)) };
   }
 
   /** Per point and package (R-07), optionally for one point or one content object. */
-  status(where: { pointId?: string; contentId?: string }) {
-    if (where.pointId) getPointOr404(this.ctx, where.pointId);
-    if (where.contentId) getContentObject(this.ctx, where.contentId);
-    return holdings(this.ctx.db, where);
+  async status(where: { pointId?: string; contentId?: string }) {
+    if (where.pointId) await getPointOr404(this.ctx.store, where.pointId);
+    if (where.contentId) await getContentObject(this.ctx, where.contentId);
+    return this.ctx.store.holdings.list(where);
   }
 
   async close(): Promise<void> {
@@ -140,11 +151,11 @@ export class DistributionService {
   }
 
   /** A job the last run left unfinished failed: its transfers stopped with that process. */
-  #recoverInterrupted(): void {
-    const jobs = unfinishedJobs(this.ctx.db);
+  async #recoverInterrupted(): Promise<void> {
+    const jobs = await this.ctx.store.distributionJobs.unfinished();
     if (jobs.length === 0) return;
-    write(this.ctx, () => {
-      for (const job of jobs) JobExecution.interrupt(this.ctx, job, 'interrupted: the service stopped during distribution; distribute again');
+    await transact(this.ctx, async (tx) => {
+      for (const job of jobs) await JobExecution.interrupt(tx, this.ctx, job, INTERRUPTED);
     });
   }
 }

@@ -9,15 +9,14 @@ import { safeText } from '../../media/ipxe/script.js';
 import { factsFromQuery, type BootQuery } from './boot-policy.js';
 import { bootScript } from './boot-script.js';
 import type { SiteContext } from './context.js';
-import { getMediaRecord } from './media-records.js';
 
 const refuse = (why: string): string => `#!ipxe\necho osdeploy: ${safeText(why)}\necho osdeploy: booting from the next device\nsleep 5\nexit\n`;
 
-export function mediaBootScript(ctx: SiteContext, id: string, q: BootQuery, siteUrl: string): { status: number; text: string } {
-  const r = getMediaRecord(ctx, id);
+export async function mediaBootScript(ctx: SiteContext, id: string, q: BootQuery, siteUrl: string): Promise<{ status: number; text: string }> {
+  const r = await ctx.store.media.get(id);
   if (!r) return { status: 404, text: refuse(`no media ${id} at this site (deleted?)`) };
-  const token = r.tokenId ? (ctx.db.prepare('SELECT revoked_at FROM tokens WHERE id = ?').get(r.tokenId) as { revoked_at: number | null } | undefined) : undefined;
-  if (!token || token.revoked_at !== null) return { status: 403, text: refuse(`media ${id} was revoked`) };
+  const token = r.tokenId ? await ctx.store.tokens.byId(r.tokenId) : null;
+  if (!token || token.revokedAt !== null) return { status: 403, text: refuse(`media ${id} was revoked`) };
   if (r.expiresAt !== null && ctx.now() >= r.expiresAt) return { status: 401, text: refuse(`media expired: media ${id} expired at ${new Date(r.expiresAt).toISOString()}`) };
   const query: BootQuery = {
     ...(q.mac !== undefined ? { mac: q.mac } : {}),

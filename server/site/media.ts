@@ -15,27 +15,27 @@ import type { MediaHeader, MediaSecrets } from '../../media/boot-media/model.js'
 import type { ContentToStage } from '../../media/boot-media/stage.js';
 import { bootFileRoot } from './boot-files.js';
 import { contentIndex } from './content.js';
-import { write, writeAudit, type SiteContext } from './context.js';
+import { audit, transact, type SiteContext } from './context.js';
 import { planMedia, type MediaInput, type MediaPlan } from './media-input.js';
 import { mediaPolicy, referencedContent, stagedContent } from './media-policy.js';
-import { deleteMediaRecord, getMediaRecord, insertMedia, listMediaRecords, updateMedia, type MediaRecord } from './media-records.js';
 import { privateDir, restrictTree } from './private-files.js';
+import type { MediaRecord } from './repositories.js';
 import { createToken, revokeToken, type Role } from './tokens.js';
-import { claimId } from '../store/db.js';
 
 /** The data directory is where the site database lives (main.ts opens DATA_DIR/site.db). */
-export const dataDirOf = (ctx: SiteContext): string => path.dirname(ctx.db.name);
+export const dataDirOf = (ctx: SiteContext): string => ctx.dataDir;
 export const mediaDir = (ctx: SiteContext, id: string): string => path.join(dataDirOf(ctx), 'media', id);
 
 interface Job {
   done: Promise<void>;
   progress: BuildEvent | null;
 }
+// Per site (its store): the builds this process runs, and the queue that runs them one at a time.
 const jobs = new WeakMap<object, Map<string, Job>>();
 const queues = new WeakMap<object, Promise<unknown>>();
 const jobsOf = (ctx: SiteContext): Map<string, Job> => {
-  let m = jobs.get(ctx.db);
-  if (!m) jobs.set(ctx.db, (m = new Map()));
+  let m = jobs.get(ctx.store);
+  if (!m) jobs.set(ctx.store, (m = new Map()));
   return m;
 };
 
@@ -88,7 +88,7 @@ function checkMediaSecretsFor(by: MediaRequester, plan: MediaPlan, secrets: read
 }
 
 /** Checks, records and starts a build; the answer comes before the build ends (state `building`). */
-export function createMedia(ctx: SiteContext, by: MediaRequester, input: MediaInput, publicUrl: string): MediaView {
+export async function createMedia(ctx: SiteContext, by: MediaRequester, input: MediaInput, publicUrl: string): Promise<MediaView> {
   const { actor } = by;
   const plan = planMedia(ctx, input, publicUrl);
   const policy = plan.deployment && plan.taskSequence && plan.type !== 'bootable'
@@ -99,9 +99,9 @@ export function createMedia(ctx: SiteContext, by: MediaRequester, input: MediaIn
     throw refused(`${plan.type} media would carry secrets in the clear (${policy.secrets.join(', ')}); give a media password to seal them, or remove them`, 'R-25', 'password');
   }
   const contentIds = contentPlan(ctx, plan);
-  const { record, token } = write(ctx, () => {
-    const id = claimId(ctx.db, 'media', (n) => `${ctx.siteCode}M${String(n).padStart(5, '0')}`);
-    const t = createToken(ctx, actor, { name: `media ${id}`, role: 'client', expiresAt: plan.expiresAt, mediaId: id });
+  const { record, token } = await transact(ctx, async (tx) => {
+    const id = await tx.ids.claim('media', (n) => `${ctx.siteCode}M${String(n).padStart(5, '0')}`);
+    const t = await createToken(ctx, actor, { name: `media ${id}`, role: 'client', expiresAt: plan.expiresAt, mediaId: id }, tx);
     const r: MediaRecord = {
       id,
       type: plan.type,
@@ -123,9 +123,9 @@ export function createMedia(ctx: SiteContext, by: MediaRequester, input: MediaIn
       error: null,
       output: null,
     };
-    insertMedia(ctx, r);
+    await tx.media.insert(r);
     const details = { type: r.type, format: r.format, protected: r.protected, deploymentId: r.deploymentId, expiresAt: r.expiresAt, tokenId: r.tokenId };
-    writeAudit(ctx, actor, { action: 'media.created', target: id, message: `${r.type} media ${id} (${r.format}) requested`, details });
+    await audit(tx, ctx, actor, { action: 'media.created', target: id, message: `${r.type} media ${id} (${r.format}) requested`, details });
     return { record: r, token: t.token };
   });
 
@@ -140,12 +140,12 @@ export function createMedia(ctx: SiteContext, by: MediaRequester, input: MediaIn
     ...(policy ? { policy: policy.policy } : {}),
   };
   const job: Job = { progress: null, done: Promise.resolve() };
-  const previous = queues.get(ctx.db) ?? Promise.resolve();
+  const previous = queues.get(ctx.store) ?? Promise.resolve();
   // runBuild records its own failures; this catches only bookkeeping that failed too (a closed database).
   const run = previous
     .then(() => runBuild(ctx, record, plan, secrets, contentIds, (e) => (job.progress = e)))
     .catch((err: unknown) => ctx.log.error({ err, media: record.id }, `media ${record.id}: the build could not be recorded`));
-  queues.set(ctx.db, run);
+  queues.set(ctx.store, run);
   job.done = run.finally(() => jobsOf(ctx).delete(record.id));
   jobsOf(ctx).set(record.id, job);
   return mediaView(ctx, record);
@@ -194,30 +194,32 @@ async function runBuild(ctx: SiteContext, r: MediaRecord, plan: MediaPlan, secre
     const result = await buildMedia(spec, source, path.join(dir, '.work'), out, progress);
     await restrictTree(dir);
     const done: MediaRecord = { ...r, state: 'ready', output: { name: outputName(r), size: result.size, sha256: result.sha256, files: result.manifest.files.length } };
-    write(ctx, () => {
-      updateMedia(ctx, done);
-      writeAudit(ctx, 'system', { action: 'media.built', target: r.id, message: `${r.type} media ${r.id} built (${result.size} bytes)`, details: { sha256: result.sha256 } });
+    await transact(ctx, async (tx) => {
+      await tx.media.update(done);
+      await audit(tx, ctx, 'system', { action: 'media.built', target: r.id, message: `${r.type} media ${r.id} built (${result.size} bytes)`, details: { sha256: result.sha256 } });
     });
   } catch (e) {
     const message = (e as Error).message ?? String(e);
     ctx.log.warn({ media: r.id, err: message }, `media ${r.id} build failed`);
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    write(ctx, () => {
-      updateMedia(ctx, { ...r, state: 'failed', error: message });
+    await transact(ctx, async (tx) => {
+      await tx.media.update({ ...r, state: 'failed', error: message });
       // No media carries the token now; it must not stay usable.
-      if (r.tokenId) ctx.db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(ctx.now(), r.tokenId);
-      writeAudit(ctx, 'system', { action: 'media.failed', target: r.id, message: `${r.type} media ${r.id} failed: ${message}`, details: {} });
+      if (r.tokenId) await tx.tokens.revoke(r.tokenId, ctx.now());
+      await audit(tx, ctx, 'system', { action: 'media.failed', target: r.id, message: `${r.type} media ${r.id} failed: ${message}`, details: {} });
     });
   }
 }
 
-export function getMedia(ctx: SiteContext, id: string): MediaView {
-  const r = getMediaRecord(ctx, id);
+async function mediaRecord(ctx: SiteContext, id: string): Promise<MediaRecord> {
+  const r = await ctx.store.media.get(id);
   if (!r) throw notFound(`no media ${id}`, 'id');
-  return mediaView(ctx, r);
+  return r;
 }
 
-export const listMedia = (ctx: SiteContext): MediaView[] => listMediaRecords(ctx).map((r) => mediaView(ctx, r));
+export const getMedia = async (ctx: SiteContext, id: string): Promise<MediaView> => mediaView(ctx, await mediaRecord(ctx, id));
+
+export const listMedia = async (ctx: SiteContext): Promise<MediaView[]> => (await ctx.store.media.list()).map((r) => mediaView(ctx, r));
 
 /** Resolves when the media's build (if any) has ended; for tests and the CLI's `--wait`. */
 export async function mediaBuilt(ctx: SiteContext, id: string): Promise<MediaView> {
@@ -226,8 +228,8 @@ export async function mediaBuilt(ctx: SiteContext, id: string): Promise<MediaVie
 }
 
 /** Where the result is, for the download route. */
-export function mediaOutput(ctx: SiteContext, id: string): { path: string; view: MediaView } {
-  const view = getMedia(ctx, id);
+export async function mediaOutput(ctx: SiteContext, id: string): Promise<{ path: string; view: MediaView }> {
+  const view = await getMedia(ctx, id);
   if (view.state !== 'ready' || !view.output) throw conflict(`media ${id} is ${view.state}${view.error ? `: ${view.error}` : ''}`, 'id');
   const file = path.join(mediaDir(ctx, id), view.output.name);
   if (!existsSync(file)) throw notFound(`media ${id} was built but its files are gone from the data directory`, 'id');
@@ -236,18 +238,17 @@ export function mediaOutput(ctx: SiteContext, id: string): { path: string; view:
 
 /** Revokes the media's token (machines booted from it are refused from now on) and deletes its files. */
 export async function deleteMedia(ctx: SiteContext, actor: string, id: string): Promise<void> {
-  const r = getMediaRecord(ctx, id);
-  if (!r) throw notFound(`no media ${id}`, 'id');
+  const r = await mediaRecord(ctx, id);
   // R-31: a technician manages the media they built; an administrator any media.
   if (actor.startsWith('technician:') && r.createdBy !== actor) throw forbidden(`media ${id} was built by ${r.createdBy}: a technician deletes only media they built`);
   if (jobsOf(ctx).has(id)) throw conflict(`media ${id} is still building; delete it when the build ends`, 'id');
-  write(ctx, () => {
+  await transact(ctx, async (tx) => {
     if (r.tokenId) {
-      const active = ctx.db.prepare('SELECT revoked_at FROM tokens WHERE id = ?').get(r.tokenId) as { revoked_at: number | null } | undefined;
-      if (active && active.revoked_at === null) revokeToken(ctx, actor, r.tokenId);
+      const token = await tx.tokens.byId(r.tokenId);
+      if (token && token.revokedAt === null) await revokeToken(ctx, actor, r.tokenId, tx);
     }
-    deleteMediaRecord(ctx, id);
-    writeAudit(ctx, actor, { action: 'media.deleted', target: id, message: `media ${id} deleted and its token revoked`, details: {} });
+    await tx.media.delete(id);
+    await audit(tx, ctx, actor, { action: 'media.deleted', target: id, message: `media ${id} deleted and its token revoked`, details: {} });
   });
   await rm(mediaDir(ctx, id), { recursive: true, force: true });
 }

@@ -12,9 +12,8 @@ import type { ContentObject } from '../../content/model.js';
 import { importPrestaged, type PrestageImportResult } from '../../content/prestage-import.js';
 import { installVersion, type BlobSource, type CopyResult } from '../../content/transfer.js';
 import { invalid } from '../../policy/errors.js';
-import { putHolding } from '../store/points.js';
-import { write, writeAudit, type SiteContext } from './context.js';
-import { localPoint } from './points.js';
+import { audit, transact, type SiteContext } from './context.js';
+import { localPointIn } from './points.js';
 import type { InventoryItem, PullRequest, ValidateResult } from './remote-point.js';
 
 /** Every version of every object this point holds. */
@@ -41,11 +40,11 @@ export function httpSource(urls: ReadonlyMap<string, string>, fetchFn: typeof fe
   };
 }
 
-function markInstalled(ctx: SiteContext, object: ContentObject, version: number, manifestSha256: string, why: string): void {
-  const point = localPoint(ctx);
-  write(ctx, () => {
-    putHolding(ctx.db, { pointId: point.id, contentId: object.id, version, manifestSha256, state: 'installed', reason: null, jobId: null, updatedAt: ctx.now() });
-    writeAudit(ctx, 'system', { action: 'content.installed', target: object.id, message: `${object.kind} ${object.name} (${object.id}) version ${version} installed: ${why}`, details: { version } });
+async function markInstalled(ctx: SiteContext, object: ContentObject, version: number, manifestSha256: string, why: string): Promise<void> {
+  await transact(ctx, async (tx) => {
+    const point = await localPointIn(tx, ctx);
+    await tx.holdings.put({ pointId: point.id, contentId: object.id, version, manifestSha256, state: 'installed', reason: null, jobId: null, updatedAt: ctx.now() });
+    await audit(tx, ctx, 'system', { action: 'content.installed', target: object.id, message: `${object.kind} ${object.name} (${object.id}) version ${version} installed: ${why}`, details: { version } });
   });
 }
 
@@ -68,7 +67,7 @@ export async function pullContent(ctx: SiteContext, req: PullRequest, onProgress
     verifyExisting: req.verifyExisting === true,
     ...(signal ? { signal } : {}),
   });
-  markInstalled(ctx, req.object, version.version, version.manifestSha256, `pulled ${result.copied} of ${result.blobs} blob(s)`);
+  await markInstalled(ctx, req.object, version.version, version.manifestSha256, `pulled ${result.copied} of ${result.blobs} blob(s)`);
   return result;
 }
 
@@ -91,7 +90,7 @@ export async function importPrestagedHere(ctx: SiteContext, input: Readable): Pr
   for (const c of result.content) {
     const object = ctx.library.records.getSync(c.id)!;
     const v = object.versions.find((x) => x.version === c.version)!;
-    markInstalled(ctx, object, v.version, v.manifestSha256, 'imported from a prestaged content file');
+    await markInstalled(ctx, object, v.version, v.manifestSha256, 'imported from a prestaged content file');
   }
   return result;
 }

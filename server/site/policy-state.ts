@@ -4,8 +4,10 @@
  *
  * - A write that touches no policy input (status, runs, tokens, audit, media, distribution)
  *   reaches nothing here: the store reports changes only for policy tables (store/change-journal.ts).
- * - A write that does is applied when its transaction commits, before `write()` returns, in time
- *   proportional to the change: the next boot decision sees it (read-your-writes).
+ * - A write that does is applied when its transaction commits, before the write's call returns,
+ *   in time proportional to the change: the next boot decision sees it (read-your-writes). The
+ *   writer hands over what it wrote; a change heard from another node (PostgreSQL) carries only
+ *   ids and is read from the store first, in order with the rest (`caughtUp()`).
  * - A full build (start-up, `rebuild()`) reads the database in pages and builds in slices of a
  *   few milliseconds, yielding to the event loop in between, while the previous state (if any)
  *   keeps answering boots. Changes committed during the build are applied to both states.
@@ -17,19 +19,22 @@ import type { Collection } from '../../policy/collections.js';
 import type { Computer } from '../../policy/computers.js';
 import type { Deployment } from '../../policy/deployments/model.js';
 import type { TaskSequence } from '../../policy/task-sequences/model.js';
-import { onCommittedChanges, type StoreChange } from '../store/change-journal.js';
-import type { Db } from '../store/db.js';
-import { docsAfter, getDoc } from '../store/docs.js';
-import { allPxeStarts, readSiteSettingsRow } from '../store/policy-rows.js';
+import { SITE_SETTINGS, type StoreChange } from './repos/changes.js';
+import type { SiteRepos, SiteStore } from './repos/store.js';
 
-export function readSettings(db: Db): SiteSettings {
-  const row = readSiteSettingsRow(db);
-  if (!row) return DEFAULT_SITE_SETTINGS;
-  const stored = JSON.parse(row) as Partial<SiteSettings>;
+/** The stored site settings row over the defaults (a row from an older version may lack parts). */
+export function settingsOf(stored: unknown): SiteSettings {
+  if (stored === undefined || stored === null) return DEFAULT_SITE_SETTINGS;
+  const s = stored as Partial<SiteSettings>;
   return {
-    highRisk: { ...DEFAULT_SITE_SETTINGS.highRisk, ...stored.highRisk },
-    pxe: { ...DEFAULT_SITE_SETTINGS.pxe, ...stored.pxe },
+    highRisk: { ...DEFAULT_SITE_SETTINGS.highRisk, ...s.highRisk },
+    pxe: { ...DEFAULT_SITE_SETTINGS.pxe, ...s.pxe },
   };
+}
+
+/** The site settings as stored (over the defaults). */
+export async function readSettings(repos: Pick<SiteRepos, 'settings'>): Promise<SiteSettings> {
+  return settingsOf(await repos.settings.get(SITE_SETTINGS));
 }
 
 /** How long one slice of a sliced build may hold the event loop. */
@@ -48,18 +53,24 @@ export interface PolicyStateStats {
   readonly building: boolean;
 }
 
+/** A change with what it carries, ready to apply without reading the store. */
+type Loaded = StoreChange & { readonly loaded: true; readonly data: unknown };
+
 export class SnapshotCache {
   private site: Site | null = null;
   private generation = 0;
   private building: { readonly done: Promise<void>; readonly queued: StoreChange[] } | null = null;
+  /** Changes that must be read from the store before they apply, in order (another node's). */
+  private reading: Promise<void> = Promise.resolve();
+  private pendingReads = 0;
   private counts = { deltas: 0, builds: 0, lastBuildMs: 0, longestSliceMs: 0, lastBuildSlices: 0 };
 
   constructor(
-    private readonly db: Db,
+    private readonly store: SiteStore,
     private readonly siteCode: string,
     private readonly log?: Logger,
   ) {
-    onCommittedChanges(db, (changes) => this.apply(changes));
+    store.onCommitted((changes) => this.apply(changes));
   }
 
   /** Changes every time a policy input changes: usable as an ETag for policy answers. */
@@ -71,18 +82,15 @@ export class SnapshotCache {
     return { ...this.counts, building: this.building !== null };
   }
 
-  /** The current state. Built at once on first use if nothing built it yet (CLI, tests). */
+  /** Whether a state is in place (boots are answered from it). */
+  get ready(): boolean {
+    return this.site !== null;
+  }
+
+  /** The current state. The service builds it before it answers anything (`rebuild()`). */
   get(): Site {
-    if (this.site) return this.site;
-    const steps = siteBuilder(this.readAll());
-    for (;;) {
-      const step = steps.next();
-      if (step.done) {
-        this.site = step.value;
-        this.counts.builds++;
-        return this.site;
-      }
-    }
+    if (!this.site) throw new Error('the policy state is not built yet (await rebuild() first)');
+    return this.site;
   }
 
   /**
@@ -99,9 +107,14 @@ export class SnapshotCache {
     return done;
   }
 
-  /** Resolves once no build is running (a write's acknowledgement can wait on it; boots never do). */
-  settled(): Promise<void> {
-    return this.building?.done ?? Promise.resolve();
+  /** Resolves once no build is running and every change heard so far is applied (a write's acknowledgement can wait on it; boots never do). */
+  async caughtUp(): Promise<void> {
+    for (;;) {
+      const building = this.building?.done;
+      const reading = this.reading;
+      await Promise.all([building, reading]);
+      if (this.building?.done === building && this.reading === reading) return;
+    }
   }
 
   /** Kept for callers that want a fresh build: now a sliced rebuild, not a dropped state. */
@@ -129,11 +142,13 @@ export class SnapshotCache {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     };
-    const data = await slice(this.readAllSteps());
+    const data = await this.readAll();
     const site = await slice(siteBuilder(data));
-    // What committed while the build ran is applied to the new state as well, in order.
+    // What committed while the build ran is applied to the new state as well, in order: read
+    // again now, since the pages read earlier may predate it.
+    const loaded = await this.load(dedupe(queued).map(withoutCarried));
     this.site = site;
-    for (const change of dedupe(queued)) this.applyOne(site, change);
+    for (const change of loaded) this.applyOne(site, change);
     this.generation++;
     this.counts.builds++;
     this.counts.lastBuildMs = performance.now() - started;
@@ -142,74 +157,123 @@ export class SnapshotCache {
     this.log?.info({ ms: Math.round(this.counts.lastBuildMs), longestSliceMs: Math.round(longest * 10) / 10, slices, computers: site.computers.size }, 'policy state built');
   }
 
-  /** Applies committed changes to the current state (and queues them for a build in progress). */
+  /**
+   * Applies committed changes to the current state (and queues them for a build in progress).
+   * Changes that carry what was written apply at once; the rest are read from the store first,
+   * and everything after them waits its turn, so changes apply in commit order.
+   */
   apply(changes: readonly StoreChange[]): void {
+    if (changes.length === 0) return;
     if (this.building) this.building.queued.push(...changes);
+    const all = dedupe(changes);
+    if (this.pendingReads === 0 && all.every(carried)) {
+      this.applyNow(all as Loaded[]);
+      return;
+    }
+    this.pendingReads++;
+    this.reading = this.reading
+      .then(async () => this.applyNow(await this.load(all)))
+      .catch((err: unknown) => {
+        this.log?.error({ err }, 'policy changes could not be read; rebuilding the policy state');
+        this.invalidate();
+      })
+      .finally(() => this.pendingReads--);
+  }
+
+  private applyNow(changes: readonly Loaded[]): void {
     const site = this.site;
-    if (!site) return; // built fresh on first use
+    if (!site) return; // the first build reads everything
     try {
-      for (const change of dedupe(changes)) this.applyOne(site, change);
+      for (const change of changes) this.applyOne(site, change);
       this.generation++;
     } catch (err) {
       // A delta that cannot be applied must not leave a wrong state answering boots.
       this.log?.error({ err }, 'policy change could not be applied; rebuilding the policy state');
-      this.site = null;
+      this.invalidate();
     }
   }
 
-  private applyOne(site: Site, change: StoreChange): void {
+  /** Reads what each change needs that it does not carry. */
+  private async load(changes: readonly StoreChange[]): Promise<Loaded[]> {
+    const out: Loaded[] = [];
+    for (const c of changes) {
+      if (carried(c)) out.push(c as Loaded);
+      else if (c.kind === 'settings') out.push({ ...c, loaded: true, data: await this.store.settings.get(SITE_SETTINGS) });
+      else if (c.kind === 'doc') out.push({ ...c, loaded: true, data: await this.readDoc(c.table, c.id) });
+    }
+    return out;
+  }
+
+  private async readDoc(table: string, id: string): Promise<object | null> {
+    switch (table) {
+      case 'computers':
+        return this.store.computers.get(id);
+      case 'collections':
+        return this.store.collections.get(id);
+      case 'deployments':
+        return this.store.deployments.get(id);
+      case 'task_sequences':
+        return this.store.taskSequences.get(id);
+      default:
+        throw new Error(`unknown policy table ${table}`);
+    }
+  }
+
+  private applyOne(site: Site, change: StoreChange & { data?: unknown }): void {
     this.counts.deltas++;
     switch (change.kind) {
       case 'settings':
-        (site as { settings: SiteSettings }).settings = readSettings(this.db);
+        (site as { settings: SiteSettings }).settings = settingsOf('data' in change ? change.data : change.value);
         return;
       case 'pxeStart':
         return applyPxeStart(site, change.computerId, change.deploymentId, change.present);
-      case 'doc':
+      case 'doc': {
+        const doc = ('data' in change ? change.data : change.doc) ?? undefined;
         switch (change.table) {
           case 'computers':
-            return applyComputer(site, change.id, getDoc<Computer>(this.db, 'computers', change.id));
+            return applyComputer(site, change.id, doc as Computer | undefined);
           case 'collections':
-            return applyCollection(site, change.id, getDoc<Collection>(this.db, 'collections', change.id));
+            return applyCollection(site, change.id, doc as Collection | undefined);
           case 'deployments':
-            return applyDeployment(site, change.id, getDoc<Deployment>(this.db, 'deployments', change.id));
+            return applyDeployment(site, change.id, doc as Deployment | undefined);
           case 'task_sequences':
-            return applyTaskSequence(site, change.id, getDoc<TaskSequence>(this.db, 'task_sequences', change.id));
+            return applyTaskSequence(site, change.id, doc as TaskSequence | undefined);
         }
-    }
-  }
-
-  private readAll(): SiteData {
-    const steps = this.readAllSteps();
-    for (;;) {
-      const step = steps.next();
-      if (step.done) return step.value;
-    }
-  }
-
-  /** Reads every policy input in pages of PAGE rows, yielding between pages. */
-  private *readAllSteps(): Generator<void, SiteData, void> {
-    const read = function* <T extends { id: string }>(db: Db, table: string): Generator<void, T[], void> {
-      const out: T[] = [];
-      let after = '';
-      for (;;) {
-        const page = docsAfter<T>(db, table, after, PAGE);
-        out.push(...page);
-        if (page.length < PAGE) return out;
-        after = page[page.length - 1]!.id;
-        yield;
       }
-    };
+    }
+  }
+
+  /** Reads every policy input, computers in pages of PAGE (each read lets the event loop run). */
+  private async readAll(): Promise<SiteData> {
+    const computers: Computer[] = [];
+    for (let after = ''; ; ) {
+      const page = await this.store.computers.after(after, PAGE);
+      computers.push(...page);
+      if (page.length < PAGE) break;
+      after = page[page.length - 1]!.id;
+    }
     return {
       siteCode: this.siteCode,
-      settings: readSettings(this.db),
-      computers: yield* read<Computer>(this.db, 'computers'),
-      collections: yield* read<Collection>(this.db, 'collections'),
-      taskSequences: yield* read<TaskSequence>(this.db, 'task_sequences'),
-      deployments: yield* read<Deployment>(this.db, 'deployments'),
-      requiredPxeStarts: allPxeStarts(this.db),
+      settings: await readSettings(this.store),
+      computers,
+      collections: await this.store.collections.list(),
+      taskSequences: await this.store.taskSequences.list(),
+      deployments: await this.store.deployments.list(),
+      requiredPxeStarts: await this.store.deployments.pxeStarts(),
     };
   }
+}
+
+/** Whether the change carries what it needs to apply (R-19 records always do). */
+function carried(c: StoreChange): boolean {
+  return c.kind === 'pxeStart' || (c.kind === 'doc' && c.doc !== undefined) || (c.kind === 'settings' && c.value !== undefined);
+}
+
+/** The change without its carried data (it may predate a build's read: read it again). */
+function withoutCarried(c: StoreChange): StoreChange {
+  if (c.kind === 'doc') return { kind: 'doc', table: c.table, id: c.id };
+  if (c.kind === 'settings') return { kind: 'settings' };
+  return c;
 }
 
 /** One change per object, in the order of each object's last change. */

@@ -8,6 +8,7 @@
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import { invalid } from '../../policy/errors.js';
 import type { Db } from '../store/db.js';
+import type { SettingsRepo } from './repos/settings.js';
 
 const ROW = 'pxe-password';
 const N = 16384;
@@ -24,41 +25,48 @@ export function validatePxePassword(password: unknown): string {
 }
 
 /** Stores the hash (inside the caller's transaction); null clears it. */
-export function storePxePassword(db: Db, password: string | null): void {
+export async function storePxePassword(settings: SettingsRepo, password: string | null): Promise<void> {
   if (password === null) {
-    db.prepare('DELETE FROM settings WHERE name = ?').run(ROW);
+    await settings.delete(ROW);
     return;
   }
   const salt = randomBytes(16);
-  const value = `scrypt:${N}:${salt.toString('base64')}:${hashOf(password, salt).toString('base64')}`;
-  db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(ROW, value);
+  // The same `scrypt:N:salt:hash` text as ever (now kept as a JSON string; plain rows read the same).
+  await settings.put(ROW, `scrypt:${N}:${salt.toString('base64')}:${hashOf(password, salt).toString('base64')}`);
 }
 
+export const hasPxePassword = async (settings: SettingsRepo): Promise<boolean> => (await settings.get(ROW)) !== undefined;
+
+/**
+ * @deprecated Synchronous, on the SQLite connection, for secret-warnings.ts until it awaits;
+ * use `hasPxePassword(ctx.store.settings)`.
+ */
 export const pxePasswordSet = (db: Db): boolean => db.prepare('SELECT 1 AS x FROM settings WHERE name = ?').get(ROW) !== undefined;
 
-function checkHash(db: Db, password: string): boolean {
-  const row = db.prepare('SELECT value FROM settings WHERE name = ?').get(ROW) as { value: string } | undefined;
-  if (!row) return false;
-  const [, n, salt, hash] = row.value.split(':');
+function matches(stored: unknown, password: string): boolean {
+  if (typeof stored !== 'string' || password.length > 64) return false;
+  const [, n, salt, hash] = stored.split(':');
   if (Number(n) !== N || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64');
   const given = hashOf(password, Buffer.from(salt, 'base64'));
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-const failures = new WeakMap<Db, Map<string, { count: number; since: number }>>();
+const failures = new WeakMap<SettingsRepo, Map<string, { count: number; since: number }>>();
 
 export type PasswordCheck = 'ok' | 'wrong' | 'locked';
 
 /** Checks a PXE boot's answer; `who` is the machine and its address, for counting failures. */
-export function checkPxePassword(db: Db, who: string, password: string, now: number): PasswordCheck {
-  let map = failures.get(db);
-  if (!map) failures.set(db, (map = new Map()));
+export async function checkPxePassword(settings: SettingsRepo, who: string, password: string, now: number): Promise<PasswordCheck> {
+  const stored = await settings.get(ROW);
+  // From here on nothing awaits, so answers arriving together are all counted.
+  let map = failures.get(settings);
+  if (!map) failures.set(settings, (map = new Map()));
   const f = map.get(who);
   if (f && now - f.since > LOCKOUT_MS) map.delete(who);
   const current = map.get(who);
   if (current && current.count >= MAX_FAILURES) return 'locked';
-  if (password.length <= 64 && checkHash(db, password)) {
+  if (matches(stored, password)) {
     map.delete(who);
     return 'ok';
   }

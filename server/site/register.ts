@@ -42,8 +42,8 @@ const defaultName = (macs: readonly string[], uuid: string | null): string =>
  * (a MAC or the UUID in common), a computer token only its own computer. The answer carries the
  * boot's token bound to the registered computer, so its status is accepted from then on.
  */
-export function registerComputer(ctx: SiteContext, actor: string, input: RegisterInput, access: ClientAccess | null = null): Registration {
-  const r = register(ctx, actor, input, access);
+export async function registerComputer(ctx: SiteContext, actor: string, input: RegisterInput, access: ClientAccess | null = null): Promise<Registration> {
+  const r = await register(ctx, actor, input, access);
   if (!access || access.scope === 'site' || access.scope === 'computer') return r;
   const t = mintBootToken(ctx, {
     computerId: r.computer.id,
@@ -58,7 +58,7 @@ export function registerComputer(ctx: SiteContext, actor: string, input: Registe
   return { ...r, bootToken: t.token };
 }
 
-function register(ctx: SiteContext, actor: string, input: RegisterInput, access: ClientAccess | null): Registration {
+async function register(ctx: SiteContext, actor: string, input: RegisterInput, access: ClientAccess | null): Promise<Registration> {
   if (!Array.isArray(input.macAddresses)) throw invalid('macAddresses must be a list', 'macAddresses');
   const macAddresses = [...new Set(input.macAddresses.map((m) => normalizeMac(m)))];
   const smbiosUuid = input.smbiosUuid ? normalizeUuid(input.smbiosUuid) : null;
@@ -72,7 +72,7 @@ function register(ctx: SiteContext, actor: string, input: RegisterInput, access:
   if (access?.scope === 'computer' && !found) throw forbidden('a computer token registers no other machine', 'macAddresses');
   if (found) return { computer: found, created: false };
   try {
-    const computer = createComputer(ctx, actor, { name: input.name?.trim() || defaultName(macAddresses, smbiosUuid), macAddresses, smbiosUuid, architecture });
+    const computer = await createComputer(ctx, actor, { name: input.name?.trim() || defaultName(macAddresses, smbiosUuid), macAddresses, smbiosUuid, architecture });
     ctx.log.info({ computerId: computer.id, macAddresses, smbiosUuid }, 'unknown computer registered (R-17)');
     return { computer, created: true };
   } catch (e) {

@@ -2,9 +2,9 @@
 import { validateHighRiskSettings } from '../../policy/deployments/high-risk.js';
 import { invalid } from '../../policy/errors.js';
 import { DEFAULT_PXE_SETTINGS, type PxeSettings, type SiteSettings } from '../../policy/site.js';
-import { readSettings, write, writeAudit, type SiteContext } from './context.js';
-import { pxePasswordSet, storePxePassword, validatePxePassword } from './pxe-password.js';
-import { writeSiteSettingsRow } from '../store/policy-rows.js';
+import { audit, readSettings, transact, type SiteContext } from './context.js';
+import { hasPxePassword, storePxePassword, validatePxePassword } from './pxe-password.js';
+import { SITE_SETTINGS } from './repos/changes.js';
 
 function validatePxe(input: unknown, current: PxeSettings): PxeSettings {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalid('pxe must be an object', 'pxe');
@@ -20,32 +20,33 @@ function validatePxe(input: unknown, current: PxeSettings): PxeSettings {
 }
 
 /** The settings as shown: the PXE password only as whether one is set, never its value or hash. */
-export const getSettings = (ctx: SiteContext): SiteSettings & { pxe: { passwordSet: boolean } } => {
-  const s = readSettings(ctx.db);
-  return { ...s, pxe: { ...s.pxe, passwordSet: pxePasswordSet(ctx.db) } };
-};
+export async function getSettings(ctx: SiteContext): Promise<SiteSettings & { pxe: { passwordSet: boolean } }> {
+  const s = await readSettings(ctx.store);
+  return { ...s, pxe: { ...s.pxe, passwordSet: await hasPxePassword(ctx.store.settings) } };
+}
 
-export function updateSettings(ctx: SiteContext, actor: string, patch: { highRisk?: unknown; pxe?: unknown }): SiteSettings {
+/** Writes the settings (the policy state hears of it when it commits, before this resolves). */
+export async function updateSettings(ctx: SiteContext, actor: string, patch: { highRisk?: unknown; pxe?: unknown }): Promise<SiteSettings> {
   if (typeof patch !== 'object' || patch === null) throw invalid('body must be an object', 'body');
   for (const k of Object.keys(patch)) if (k !== 'highRisk' && k !== 'pxe') throw invalid(`${k} is not a settings group (highRisk, pxe)`, k);
   // pxe.password: a string sets it (and makes it required), null clears it; stored as a hash only.
   const pxePatch = patch.pxe as Record<string, unknown> | undefined;
   const password = pxePatch && typeof pxePatch === 'object' && 'password' in pxePatch ? (pxePatch.password === null ? null : validatePxePassword(pxePatch.password)) : undefined;
-  return write(ctx, () => {
-    const current = readSettings(ctx.db);
+  return transact(ctx, async (tx) => {
+    const current = await readSettings(tx);
     let pxe = patch.pxe === undefined ? current.pxe : validatePxe(patch.pxe, current.pxe);
     if (password !== undefined) {
-      storePxePassword(ctx.db, password);
+      await storePxePassword(tx.settings, password);
       pxe = { ...pxe, passwordRequired: password !== null };
     }
-    if (pxe.passwordRequired && !pxePasswordSet(ctx.db)) throw invalid('pxe.passwordRequired needs a password: set pxe.password', 'pxe.password');
+    if (pxe.passwordRequired && !(await hasPxePassword(tx.settings))) throw invalid('pxe.passwordRequired needs a password: set pxe.password', 'pxe.password');
     const next: SiteSettings = {
       highRisk: patch.highRisk === undefined ? current.highRisk : validateHighRiskSettings({ ...current.highRisk, ...(patch.highRisk as object) }),
       pxe,
     };
-    writeSiteSettingsRow(ctx.db, JSON.stringify(next));
+    await tx.settings.put(SITE_SETTINGS, next);
     const passwordNote = password === undefined ? {} : { pxePassword: password === null ? 'cleared' : 'set' };
-    writeAudit(ctx, actor, { action: 'settings.updated', target: 'site', message: `Site settings changed: ${Object.keys(patch).join(', ')}`, details: { highRisk: next.highRisk, pxe: next.pxe, ...passwordNote } });
-    return { ...next, pxe: { ...next.pxe, passwordSet: pxePasswordSet(ctx.db) } };
+    await audit(tx, ctx, actor, { action: 'settings.updated', target: 'site', message: `Site settings changed: ${Object.keys(patch).join(', ')}`, details: { highRisk: next.highRisk, pxe: next.pxe, ...passwordNote } });
+    return { ...next, pxe: { ...next.pxe, passwordSet: await hasPxePassword(tx.settings) } };
   });
 }

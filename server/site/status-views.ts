@@ -4,7 +4,7 @@
  */
 import { alertsFor, deploymentStates, runsOf, type Alert, type ComputerState, type DeploymentCounts, type RunSummary, type StatusMessage } from '../../policy/status.js';
 import type { Deployment } from '../../policy/deployments/model.js';
-import type { Page } from '../store/docs.js';
+import type { Page } from './repositories.js';
 import type { SiteContext } from './context.js';
 import { allDeployments, getDeployment } from './deployments.js';
 import { getComputer } from './computers.js';
@@ -35,13 +35,13 @@ function targeted(ctx: SiteContext, d: Deployment): string[] {
   return [...(site.members.get(d.collectionId) ?? [])].filter((id) => site.computers.get(id)?.unknownArchitecture === null);
 }
 
-function summarize(ctx: SiteContext, d: Deployment): { counts: DeploymentCounts; computers: ComputerState[] } {
-  return deploymentStates(targeted(ctx, d), runsOf(messagesOfDeployment(ctx, d.id)));
+async function summarize(ctx: SiteContext, d: Deployment): Promise<{ counts: DeploymentCounts; computers: ComputerState[] }> {
+  return deploymentStates(targeted(ctx, d), runsOf(await messagesOfDeployment(ctx, d.id)));
 }
 
-export function deploymentStatus(ctx: SiteContext, deploymentId: string): DeploymentStatus {
-  const d = getDeployment(ctx, deploymentId);
-  const { counts, computers } = summarize(ctx, d);
+export async function deploymentStatus(ctx: SiteContext, deploymentId: string): Promise<DeploymentStatus> {
+  const d = await getDeployment(ctx, deploymentId);
+  const { counts, computers } = await summarize(ctx, d);
   const site = ctx.snapshot.get();
   return {
     deploymentId: d.id,
@@ -69,14 +69,12 @@ export interface ComputerStatus {
   readonly messages: Page<StatusMessage>;
 }
 
-export function computerStatus(ctx: SiteContext, computerId: string, page: { offset: number; limit: number }): ComputerStatus {
-  const c = getComputer(ctx, computerId);
-  const all = messagesOfComputer(ctx, c.id);
+export async function computerStatus(ctx: SiteContext, computerId: string, page: { offset: number; limit: number }): Promise<ComputerStatus> {
+  const c = await getComputer(ctx, computerId);
+  const all = await messagesOfComputer(ctx, c.id);
   const runs = runsOf(all).map(({ last: _last, ...r }) => r);
   const newestFirst = all.slice().reverse();
-  const requiredPxeStarts = ctx.db
-    .prepare('SELECT deployment_id AS deploymentId, started_at AS startedAt FROM required_pxe_starts WHERE computer_id = ? ORDER BY started_at')
-    .all(c.id) as { deploymentId: string; startedAt: number }[];
+  const requiredPxeStarts = (await ctx.store.deployments.pxeStartsOf(c.id)).map((s) => ({ deploymentId: s.deploymentId, startedAt: s.startedAt }));
   return {
     computerId: c.id,
     name: c.name,
@@ -87,9 +85,10 @@ export function computerStatus(ctx: SiteContext, computerId: string, page: { off
 }
 
 /** Alerts are evaluated when asked, against the injected clock, so they need no background job. */
-export function currentAlerts(ctx: SiteContext): Alert[] {
+export async function currentAlerts(ctx: SiteContext): Promise<Alert[]> {
   const now = ctx.now();
-  return allDeployments(ctx)
-    .filter((d) => d.alerts.successBelow !== null || d.alerts.failureAbove !== null)
-    .flatMap((d) => alertsFor(d, summarize(ctx, d).counts, now));
+  const alerts: Alert[] = [];
+  for (const d of await allDeployments(ctx))
+    if (d.alerts.successBelow !== null || d.alerts.failureAbove !== null) alerts.push(...alertsFor(d, (await summarize(ctx, d)).counts, now));
+  return alerts;
 }

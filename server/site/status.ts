@@ -6,10 +6,9 @@
 import type { StatusMessage } from '../../policy/status.js';
 import type { Computer } from '../../policy/computers.js';
 import { tryNormalizeMac } from '../../policy/normalize.js';
-import { getDoc } from '../store/docs.js';
+import type { Site } from '../../policy/site.js';
 import { type SiteContext } from './context.js';
-import { reportCommitted } from '../store/change-journal.js';
-import type { StatusRow } from '../store/sqlite/status-writer.js';
+import type { StatusRow } from './repos/status.js';
 import { statusRefusal, type ClientAccess } from './client-access.js';
 
 /** What the API accepts: the message without the site's fields, identified by computerId or a MAC. */
@@ -28,17 +27,16 @@ export interface StatusResult {
   readonly rejected: readonly { readonly id: string; readonly reason: string }[];
 }
 
-function macOwner(ctx: SiteContext, mac: string): string | null {
+function macOwner(site: Site, mac: string): string | null {
   const normal = tryNormalizeMac(mac);
-  if (!normal) return null;
-  const row = ctx.db.prepare('SELECT computer_id FROM computer_macs WHERE mac = ?').get(normal) as { computer_id: string } | undefined;
-  return row?.computer_id ?? null;
+  return normal ? (site.computerByMac.get(normal)?.id ?? null) : null;
 }
 
-function resolveComputer(ctx: SiteContext, m: StatusInput): Computer | string {
-  const id = m.computerId ?? (m.mac ? macOwner(ctx, m.mac) : null);
+/** From the policy state (a registration is in it once acknowledged): the hot path reads no database. */
+function resolveComputer(site: Site, m: StatusInput): Computer | string {
+  const id = m.computerId ?? (m.mac ? macOwner(site, m.mac) : null);
   if (!id) return m.mac ? `no computer has MAC address ${m.mac}; register the machine first (POST /api/v1/register, R-17)` : 'computerId or mac is required';
-  const c = getDoc<Computer>(ctx.db, 'computers', id);
+  const c = site.computers.get(id);
   if (!c) return `no computer ${id}`;
   if (c.unknownArchitecture !== null) return `${c.name} stands for machines that are not registered; register the machine first (POST /api/v1/register, R-17)`;
   return c;
@@ -54,13 +52,14 @@ function resolveComputer(ctx: SiteContext, m: StatusInput): Computer | string {
 export async function recordStatus(ctx: SiteContext, batch: readonly StatusInput[], access: ClientAccess | null = null): Promise<StatusResult> {
   const rejected: { id: string; reason: string }[] = [];
   const rows: StatusRow[] = [];
-  const deployments = ctx.snapshot.get().deployments;
+  const site = ctx.snapshot.get();
+  const deployments = site.deployments;
   for (const m of batch) {
     if (m.outputTail !== undefined && Buffer.byteLength(m.outputTail) > MAX_OUTPUT_TAIL_BYTES) {
       rejected.push({ id: m.id, reason: `outputTail is longer than ${MAX_OUTPUT_TAIL_BYTES} bytes` });
       continue;
     }
-    const computer = resolveComputer(ctx, m);
+    const computer = resolveComputer(site, m);
     if (typeof computer === 'string') {
       rejected.push({ id: m.id, reason: computer });
       continue;
@@ -84,20 +83,15 @@ export async function recordStatus(ctx: SiteContext, batch: readonly StatusInput
       if (isNew) accepted++;
       else duplicates++;
     }
-    reportCommitted(
-      ctx.db,
-      written.pxeStartsAdded.map((p) => ({ kind: 'pxeStart' as const, computerId: p.computerId, deploymentId: p.deploymentId, present: true })),
-    );
+    // A writer on a connection of its own (the SQLite worker) reports nothing itself; applying a
+    // record the store reported already changes nothing.
+    ctx.snapshot.apply(written.pxeStartsAdded.map((p) => ({ kind: 'pxeStart' as const, computerId: p.computerId, deploymentId: p.deploymentId, present: true })));
   }
   if (accepted > 0) ctx.log.debug({ accepted, duplicates, rejected: rejected.length }, 'status messages stored');
   for (const r of rejected) ctx.log.warn({ id: r.id, reason: r.reason }, 'status message rejected');
   return { accepted, duplicates, rejected };
 }
 
-const parse = (rows: { doc: string }[]): StatusMessage[] => rows.map((r) => JSON.parse(r.doc) as StatusMessage);
+export const messagesOfDeployment = (ctx: SiteContext, deploymentId: string): Promise<StatusMessage[]> => ctx.store.status.ofDeployment(deploymentId);
 
-export const messagesOfDeployment = (ctx: SiteContext, deploymentId: string): StatusMessage[] =>
-  parse(ctx.db.prepare('SELECT doc FROM status_messages WHERE deployment_id = ? ORDER BY seq').all(deploymentId) as { doc: string }[]);
-
-export const messagesOfComputer = (ctx: SiteContext, computerId: string): StatusMessage[] =>
-  parse(ctx.db.prepare('SELECT doc FROM status_messages WHERE computer_id = ? ORDER BY seq').all(computerId) as { doc: string }[]);
+export const messagesOfComputer = (ctx: SiteContext, computerId: string): Promise<StatusMessage[]> => ctx.store.status.ofComputer(computerId);

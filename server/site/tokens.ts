@@ -14,9 +14,9 @@ import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { invalid, notFound } from '../../policy/errors.js';
 import { normalizeName } from '../../policy/normalize.js';
-import { claimId } from '../store/db.js';
-import { write, writeAudit, type SiteContext } from './context.js';
+import { audit, transact, type SiteContext } from './context.js';
 import { BOOT_TOKEN_PREFIX, verifyBootToken } from './boot-tokens.js';
+import type { SiteRepos, TokenRecord } from './repositories.js';
 
 export const ROLES = ['admin', 'technician', 'client'] as const;
 export type Role = (typeof ROLES)[number];
@@ -75,7 +75,8 @@ export interface TokenInput {
 
 const hash = (token: string): string => createHash('sha256').update(token).digest('hex');
 
-export function createToken(ctx: SiteContext, actor: string, input: TokenInput): { info: TokenInfo; token: string } {
+/** The checked fields of a new token (nothing is written yet). */
+function tokenPlan(ctx: SiteContext, input: TokenInput) {
   if (!ROLES.includes(input.role as Role)) throw invalid(`role must be one of ${ROLES.join(', ')}`, 'role');
   const name = normalizeName(String(input.name ?? ''));
   const mediaId = input.mediaId ?? null;
@@ -94,50 +95,45 @@ export function createToken(ctx: SiteContext, actor: string, input: TokenInput):
   } else if (input.scope !== undefined || computerId) {
     throw invalid('scope and computerId are for client tokens', input.scope !== undefined ? 'scope' : 'computerId');
   }
-  return write(ctx, () => {
-    const id = claimId(ctx.db, 'token', (n) => `t${n}`);
-    const token = `osd_${randomBytes(32).toString('base64url')}`;
-    const createdAt = ctx.now();
-    const expiresAt = input.expiresAt ?? null;
-    ctx.db
-      .prepare('INSERT INTO tokens (id, name, role, hash, created_at, expires_at, media_id, scope, computer_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(id, name, input.role, hash(token), createdAt, expiresAt, mediaId, scope, computerId);
-    const details = { role: input.role, ...(scope ? { scope } : {}), ...(computerId ? { computerId } : {}), ...(expiresAt !== null ? { expiresAt } : {}), ...(mediaId ? { mediaId } : {}) };
-    writeAudit(ctx, actor, { action: 'token.created', target: id, message: `Token ${name} (${input.role}${scope ? `, ${scope}` : ''}) created`, details });
-    return { info: { id, name, role: input.role as Role, createdAt, revokedAt: null, expiresAt, mediaId, scope, computerId }, token };
-  });
+  return { name, role: input.role as Role, mediaId, computerId, scope, expiresAt: input.expiresAt ?? null };
 }
 
-interface TokenRow {
-  id: string;
-  name: string;
-  role: Role;
-  created_at: number;
-  revoked_at: number | null;
-  expires_at: number | null;
-  media_id: string | null;
-  scope: StoredScope | null;
-  computer_id: string | null;
+/**
+ * Creates a token and returns it once, in plain. Inside another write (media), pass its `tx`:
+ * the token then commits or rolls back with it.
+ */
+export async function createToken(ctx: SiteContext, actor: string, input: TokenInput, tx?: SiteRepos): Promise<{ info: TokenInfo; token: string }> {
+  const { name, role, mediaId, computerId, scope, expiresAt } = tokenPlan(ctx, input);
+  const make = async (tx: SiteRepos) => {
+    const id = await tx.ids.claim('token', (n) => `t${n}`);
+    const token = `osd_${randomBytes(32).toString('base64url')}`;
+    const record: TokenRecord = { id, name, role, hash: hash(token), createdAt: ctx.now(), revokedAt: null, expiresAt, mediaId, scope, computerId };
+    await tx.tokens.insert(record);
+    const details = { role, ...(scope ? { scope } : {}), ...(computerId ? { computerId } : {}), ...(expiresAt !== null ? { expiresAt } : {}), ...(mediaId ? { mediaId } : {}) };
+    await audit(tx, ctx, actor, { action: 'token.created', target: id, message: `Token ${name} (${role}${scope ? `, ${scope}` : ''}) created`, details });
+    return { info: info(record), token };
+  };
+  return tx ? make(tx) : transact(ctx, make);
 }
-const info = (r: TokenRow): TokenInfo => ({
+
+const info = (r: TokenRecord): TokenInfo => ({
   id: r.id,
   name: r.name,
-  role: r.role,
-  createdAt: r.created_at,
-  revokedAt: r.revoked_at,
-  expiresAt: r.expires_at,
-  mediaId: r.media_id,
-  scope: r.role === 'client' ? (r.scope ?? 'enroll') : null,
-  computerId: r.computer_id,
+  role: r.role as Role,
+  createdAt: r.createdAt,
+  revokedAt: r.revokedAt,
+  expiresAt: r.expiresAt,
+  mediaId: r.mediaId,
+  scope: r.role === 'client' ? ((r.scope as StoredScope | null) ?? 'enroll') : null,
+  computerId: r.computerId,
 });
-const COLUMNS = 'id, name, role, created_at, revoked_at, expires_at, media_id, scope, computer_id';
 
 /** A stored token (`osd_…`) or a per-boot token (`osdb_…`, checked by its signature). */
-export function verifyToken(ctx: SiteContext, token: string): TokenInfo | null {
+export async function verifyToken(ctx: SiteContext, token: string): Promise<TokenInfo | null> {
   if (token.startsWith(BOOT_TOKEN_PREFIX)) return verifyBootToken(ctx, token);
   if (!token.startsWith('osd_') || token.length > 200) return null;
-  const row = ctx.db.prepare(`SELECT ${COLUMNS} FROM tokens WHERE hash = ?`).get(hash(token)) as TokenRow | undefined;
-  return row && row.revoked_at === null ? info(row) : null;
+  const row = await ctx.store.tokens.byHash(hash(token));
+  return row && row.revokedAt === null ? info(row) : null;
 }
 
 /** Why a token that verified is no longer good at `now`, or null: "media expired" for media tokens (R-25). */
@@ -147,26 +143,26 @@ export function expiredReason(t: TokenInfo, now: number): string | null {
   return t.mediaId && (t.scope === 'media' || t.expiresWithMedia) ? `media expired: media ${t.mediaId} expired at ${at}; build new media` : `the token expired at ${at}`;
 }
 
-export function listTokens(ctx: SiteContext): TokenInfo[] {
-  return (ctx.db.prepare(`SELECT ${COLUMNS} FROM tokens ORDER BY created_at, id`).all() as TokenRow[]).map(info);
+export async function listTokens(ctx: SiteContext): Promise<TokenInfo[]> {
+  return (await ctx.store.tokens.list()).map(info);
 }
 
-export function revokeToken(ctx: SiteContext, actor: string, id: string): void {
-  write(ctx, () => {
-    const r = ctx.db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(ctx.now(), id);
-    if (r.changes === 0) throw notFound(`no active token ${id}`, 'id');
-    writeAudit(ctx, actor, { action: 'token.revoked', target: id, message: `Token ${id} revoked`, details: {} });
-  });
+/** Revokes an active token. Inside another write (media), pass its `tx`. */
+export async function revokeToken(ctx: SiteContext, actor: string, id: string, tx?: SiteRepos): Promise<void> {
+  const revoke = async (tx: SiteRepos) => {
+    if (!(await tx.tokens.revoke(id, ctx.now()))) throw notFound(`no active token ${id}`, 'id');
+    await audit(tx, ctx, actor, { action: 'token.revoked', target: id, message: `Token ${id} revoked`, details: {} });
+  };
+  return tx ? revoke(tx) : transact(ctx, revoke);
 }
 
 /**
  * First start: with no active admin token, create one, store it hashed and write the plain
  * token once to DATA_DIR/admin.token (mode 0600). Returns the file path when it wrote one.
  */
-export function ensureAdminToken(ctx: SiteContext, dataDir: string): string | null {
-  const active = ctx.db.prepare("SELECT COUNT(*) AS n FROM tokens WHERE role = 'admin' AND revoked_at IS NULL").get() as { n: number };
-  if (active.n > 0) return null;
-  const { token } = createToken(ctx, 'system', { name: 'initial admin', role: 'admin' });
+export async function ensureAdminToken(ctx: SiteContext, dataDir: string): Promise<string | null> {
+  if ((await ctx.store.tokens.countActive('admin')) > 0) return null;
+  const { token } = await createToken(ctx, 'system', { name: 'initial admin', role: 'admin' });
   const file = path.join(dataDir, 'admin.token');
   if (existsSync(file)) chmodSync(file, 0o600);
   writeFileSync(file, `${token}\n`, { mode: 0o600 });

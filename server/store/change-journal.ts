@@ -4,65 +4,74 @@
  * The store records a change whenever it writes a policy table; writes to any other table
  * (status, runs, tokens, audit, media, distribution) record nothing and cost the policy nothing.
  */
+import type { CommitListener, StoreChange } from '../site/repos/changes.js';
 import type { Db } from './db.js';
 
-export type PolicyTable = 'computers' | 'collections' | 'task_sequences' | 'deployments';
-export const POLICY_TABLES: ReadonlySet<string> = new Set<PolicyTable>(['computers', 'collections', 'task_sequences', 'deployments']);
+export { POLICY_TABLES, type PolicyTable, type StoreChange } from '../site/repos/changes.js';
 
-export type StoreChange =
-  | { readonly kind: 'doc'; readonly table: PolicyTable; readonly id: string }
-  | { readonly kind: 'settings' }
-  /** R-19 records: the pair was added (`present`) or removed. */
-  | { readonly kind: 'pxeStart'; readonly computerId: string; readonly deploymentId: string; readonly present: boolean };
-
-interface Journal {
+export interface Journal {
   depth: number;
   changes: StoreChange[];
 }
 
 const journals = new WeakMap<Db, Journal>();
-const listeners = new WeakMap<Db, (changes: readonly StoreChange[]) => void>();
+const listeners = new WeakMap<Db, Set<CommitListener>>();
 
-/** Who applies committed changes (the policy state); called with each transaction's changes. */
-export function onCommittedChanges(db: Db, fn: (changes: readonly StoreChange[]) => void): void {
-  listeners.set(db, fn);
+function report(db: Db, changes: readonly StoreChange[]): void {
+  if (changes.length) for (const fn of listeners.get(db) ?? []) fn(changes);
 }
 
-/** Runs `fn` in one transaction; after it commits, hands what it changed to the listener. */
-export function journaled<T>(db: Db, fn: () => T): T {
-  let journal = journals.get(db);
-  if (journal) {
-    // Nested: the outer call commits and reports.
-    journal.depth++;
-    try {
-      return db.transaction(fn)();
-    } finally {
-      journal.depth--;
-    }
-  }
-  journal = { depth: 1, changes: [] };
+/** Adds a listener for committed changes (the policy state); returns its removal. */
+export function onCommittedChanges(db: Db, fn: CommitListener): () => void {
+  let set = listeners.get(db);
+  if (!set) listeners.set(db, (set = new Set()));
+  set.add(fn);
+  return () => set.delete(fn);
+}
+
+/**
+ * Opens a journal for a transaction about to begin on `db`, or returns null when one is open
+ * already (the outer transaction reports). Pair with `closeJournal` once it committed or rolled back.
+ */
+export function openJournal(db: Db): Journal | null {
+  if (journals.has(db)) return null;
+  const journal: Journal = { depth: 1, changes: [] };
   journals.set(db, journal);
-  let result: T;
-  try {
-    result = db.transaction(fn)();
-  } finally {
-    journals.delete(db);
-  }
-  if (journal.changes.length) listeners.get(db)?.(journal.changes);
-  return result;
+  return journal;
 }
 
-/** Called by the store when it writes a policy input. Outside `journaled` it reports at once. */
+/** Ends the journal; after a commit, hands what the transaction changed to the listeners. */
+export function closeJournal(db: Db, journal: Journal | null, committed: boolean): void {
+  if (!journal) return;
+  journals.delete(db);
+  if (committed) report(db, journal.changes);
+}
+
+/** Runs `fn` in one transaction; after it commits, hands what it changed to the listeners. */
+export function journaled<T>(db: Db, fn: () => T): T {
+  const journal = openJournal(db);
+  if (!journal) return db.transaction(fn)(); // nested: the outer call commits and reports
+  let committed = false;
+  try {
+    const result = db.transaction(fn)();
+    committed = true;
+    return result;
+  } finally {
+    closeJournal(db, journal, committed);
+  }
+}
+
+/** Called by the store when it writes a policy input. Outside any transaction it reports at once. */
 export function recordChange(db: Db, change: StoreChange): void {
   const journal = journals.get(db);
   if (journal) journal.changes.push(change);
-  else if (!db.inTransaction) listeners.get(db)?.([change]);
+  else if (!db.inTransaction) report(db, [change]);
   // Inside a transaction opened elsewhere (migrations, key rotation): report once it has ended,
   // committed or not; the policy state re-reads what it is told about, so either way is right.
-  else queueMicrotask(() => listeners.get(db)?.([change]));
+  else queueMicrotask(() => report(db, [change]));
 }
 
 /** Changes committed on another connection of this database (the status writer thread). */
 export function reportCommitted(db: Db, changes: readonly StoreChange[]): void {
-  if (changes.length) listeners.get(db)?.(changes);
+  report(db, changes);
 }

@@ -56,34 +56,3 @@ export function migrate(db: Db, migrations: readonly Migration[]): number {
   return ran;
 }
 
-/**
- * A new object id: the kind's next counter value, formatted, and claimed in the site's one id
- * space (`site_ids`) in the caller's transaction. A value whose id another object of any kind
- * holds is skipped, so no two objects of a site ever share an id; a rollback gives both back.
- */
-export function claimId(db: Db, kind: string, format: (n: number) => string): string {
-  const claim = db.prepare('INSERT INTO site_ids (id, kind) VALUES (?, ?) ON CONFLICT (id) DO NOTHING');
-  for (;;) {
-    const id = format(nextCounter(db, kind));
-    if (claim.run(id, kind).changes === 1) return id;
-  }
-}
-
-/** Marks an id as held (an object stored with an id of its own, such as a built-in collection). */
-export function holdId(db: Db, id: string, kind: string): void {
-  db.prepare('INSERT INTO site_ids (id, kind) VALUES (?, ?) ON CONFLICT (id) DO NOTHING').run(id, kind);
-}
-
-/** Gives back the id of an object that was not made after all (with its counter value). */
-export function releaseId(db: Db, kind: string, id: string): void {
-  db.prepare('DELETE FROM site_ids WHERE id = ? AND kind = ?').run(id, kind);
-  db.prepare('UPDATE counters SET value = value - 1 WHERE name = ?').run(kind);
-}
-
-/** Next value of a named counter, inside the caller's transaction. */
-export function nextCounter(db: Db, name: string): number {
-  const row = db.prepare('SELECT value FROM counters WHERE name = ?').get(name) as { value: number } | undefined;
-  const value = (row?.value ?? 0) + 1;
-  db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(name, value);
-  return value;
-}

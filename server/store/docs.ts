@@ -27,7 +27,7 @@ export function putDoc(db: Db, table: string, id: string, columns: Record<string
   const values = [id, ...Object.values(columns), JSON.stringify(sealDoc(db, table, doc))];
   const updates = names.slice(1).map((n) => `${n} = excluded.${n}`).join(', ');
   db.prepare(`INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ON CONFLICT (id) DO UPDATE SET ${updates}`).run(...values);
-  if (POLICY_TABLES.has(table)) recordChange(db, { kind: 'doc', table: table as PolicyTable, id });
+  if (POLICY_TABLES.has(table)) recordChange(db, { kind: 'doc', table: table as PolicyTable, id, doc: doc as object });
 }
 
 /** A document read with SQL of its own (filters, paging), as `getDoc` would return it. */
@@ -35,7 +35,7 @@ export const readDoc = <T>(db: Db, table: string, text: string): T => openDoc<T>
 
 export function deleteRow(db: Db, table: string, id: string): boolean {
   const deleted = db.prepare(`DELETE FROM ${table} WHERE id = ?`).run(id).changes > 0;
-  if (deleted && POLICY_TABLES.has(table)) recordChange(db, { kind: 'doc', table: table as PolicyTable, id });
+  if (deleted && POLICY_TABLES.has(table)) recordChange(db, { kind: 'doc', table: table as PolicyTable, id, doc: null });
   return deleted;
 }
 

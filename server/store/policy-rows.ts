@@ -11,7 +11,7 @@ export function readSiteSettingsRow(db: Db): string | undefined {
 
 export function writeSiteSettingsRow(db: Db, value: string): void {
   db.prepare("INSERT INTO settings (name, value) VALUES ('site', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value").run(value);
-  recordChange(db, { kind: 'settings' });
+  recordChange(db, { kind: 'settings', value: JSON.parse(value) as unknown });
 }
 
 export interface PxeStartRow {

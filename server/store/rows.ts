@@ -35,19 +35,6 @@ export const tokenOf = (r: TokenRow): TokenRecord => ({
 
 export const tokenValues = (t: TokenRecord): unknown[] => [t.id, t.name, t.role, t.hash, t.createdAt, t.revokedAt, t.expiresAt, t.mediaId, t.scope, t.computerId];
 
-/** The row name of the site's one id space in `counters` (the per-kind rows are older versions'). */
-export const ID_SPACE = 'site-ids';
-
-/**
- * One statement, the same on both engines: the first call starts the id space above every
- * per-kind counter an older version kept (so `t7` is never made twice), later calls add one.
- * The upsert locks the row, so concurrent transactions are ordered and never share a number.
- */
-export const NEXT_ID_SQL = (p: (i: number) => string): string =>
-  `INSERT INTO counters (name, value) SELECT ${p(1)}, COALESCE(MAX(value), 0) + 1 FROM counters WHERE name <> ${p(2)} ` +
-  'ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value';
-export const NEXT_ID_ARGS: readonly string[] = [ID_SPACE, ID_SPACE];
-
 /** Documents are stored as JSON text on both engines (postgres/migrations.ts says why not jsonb). */
 export function jsonText(value: unknown, what: string): string {
   const text = JSON.stringify(value);

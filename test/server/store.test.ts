@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { migrate, nextCounter, openDatabase, type Db } from '../../server/store/db.js';
+import { SqliteSiteStore } from '../../server/store/sqlite/store.js';
+import { migrate, openDatabase, type Db } from '../../server/store/db.js';
 import { MIGRATIONS, type Migration } from '../../server/store/migrations.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'osdeploy-store-'));
@@ -115,45 +116,11 @@ t.test('an older program with fewer migrations refuses too', async (t) => {
   t.throws(() => openDatabase(file, [v1]), /schema version 2, newer than this program knows \(1\); upgrade osdeploy/);
 });
 
-t.test('nextCounter counts per name and rolls back with its transaction', async (t) => {
-  const db = open(t, dbFile());
-  t.same([nextCounter(db, 'a'), nextCounter(db, 'a'), nextCounter(db, 'b'), nextCounter(db, 'a')], [1, 2, 1, 3]);
-
-  const failing = db.transaction(() => {
-    t.equal(nextCounter(db, 'a'), 4, 'inside the transaction the next value is handed out');
-    t.equal(nextCounter(db, 'c'), 1);
-    throw new Error('the change fails after taking ids');
-  });
-  t.throws(() => failing(), /the change fails/);
-  t.equal(nextCounter(db, 'a'), 4, 'the rolled-back value is handed out again');
-  t.equal(nextCounter(db, 'c'), 1, 'a counter created in the rolled-back transaction does not exist');
-
-  const ok = db.transaction(() => [nextCounter(db, 'a'), nextCounter(db, 'a')]);
-  t.same(ok(), [5, 6], 'a committed transaction keeps its values');
-
-  // Nested: a savepoint that fails rolls back only its own counter steps.
-  const outer = db.transaction(() => {
-    const first = nextCounter(db, 'n');
-    try {
-      db.transaction(() => {
-        nextCounter(db, 'n');
-        throw new Error('inner');
-      })();
-    } catch {
-      // the inner savepoint rolled back
-    }
-    return [first, nextCounter(db, 'n')];
-  });
-  t.same(outer(), [1, 2], 'the inner savepoint rolled back');
-});
-
 t.test('counters survive closing and reopening', async (t) => {
   const file = dbFile();
-  const db = openDatabase(file);
-  db.transaction(() => {
-    for (let i = 0; i < 10; i++) nextCounter(db, 'computer');
-  })();
-  db.close();
-  const again = open(t, file);
-  t.equal(nextCounter(again, 'computer'), 11);
+  const store = new SqliteSiteStore(openDatabase(file), { ownsDb: true });
+  for (let i = 0; i < 10; i++) await store.ids.claim('computer', String);
+  await store.close();
+  const again = new SqliteSiteStore(open(t, file));
+  t.equal(await again.ids.claim('computer', String), '11');
 });

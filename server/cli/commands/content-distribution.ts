@@ -138,7 +138,7 @@ export function registerContentDistribution(content: Command): void {
     if (run.opts.dataDir) {
       // Local: open the point's data directory directly, as an administrator does on a point with no network yet.
       const config = loadConfig({ env: process.env, flags: { 'data-dir': String(run.opts.dataDir) } });
-      const { db, ctx } = openSite(config, pino({ level: 'silent' }));
+      const { db, ctx } = await openSite(config, pino({ level: 'silent' }));
       try {
         result = await importPrestagedHere(ctx, createReadStream(file));
       } finally {

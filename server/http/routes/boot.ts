@@ -12,6 +12,7 @@ import { factsFromQuery, type BootQuery } from '../../site/boot-policy.js';
 import { bootScript } from '../../site/boot-script.js';
 import { checkPxePassword, LOCKOUT_MS, type PasswordCheck } from '../../site/pxe-password.js';
 import type { SiteContext } from '../../site/context.js';
+import { siteKeys } from '../../site/site-keys.js';
 import { HttpError } from '../errors.js';
 
 /** What the HTTP side needs of the boot-file store (server/tftp/file-source.ts implements it). */
@@ -81,6 +82,8 @@ async function sendFile(files: BootFiles, path: string, rangeHeader: string | un
 
 export async function bootRoutes(app: FastifyInstance, ctx: SiteContext, files: BootFiles, siteUrl: () => string): Promise<void> {
   const config = { public: true };
+  // Per-boot tokens and signed URLs use keys held in memory (site-keys.ts), read once, here.
+  await siteKeys(ctx).load();
   // iPXE's `params` sends the PXE password as a form; nothing else on these routes has a body.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
@@ -93,7 +96,7 @@ export async function bootRoutes(app: FastifyInstance, ctx: SiteContext, files: 
       const { preferred: _p, unattended: _u, source: _s, mediaForm: _f, ...pxeQuery } = query;
       const facts = factsFromQuery({ ...pxeQuery, source: 'pxe' });
       let check: PasswordCheck | null = null;
-      if (password) check = checkPxePassword(ctx.db, password.who, password.value, ctx.now());
+      if (password) check = await checkPxePassword(ctx.store.settings, password.who, password.value, ctx.now());
       const message = check === 'wrong' ? 'wrong PXE password' : check === 'locked' ? `too many wrong PXE passwords: wait ${LOCKOUT_MS / 1000} s` : null;
       if (check && check !== 'ok') req(reply).log.warn({ mac: facts.macAddresses[0] ?? null, check }, 'PXE password refused');
       text = bootScript(ctx, facts, siteUrl(), { passwordOk: check === 'ok', message, uefi: query.uefi === 'true' });

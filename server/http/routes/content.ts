@@ -24,17 +24,17 @@ import { HttpError } from '../errors.js';
 const OCTETS = 'application/octet-stream';
 
 /** A signed URL, else a bearer token of any role (clients download, admins and technicians too). */
-function authorise(ctx: SiteContext, req: FastifyRequest): void {
+async function authorise(ctx: SiteContext, req: FastifyRequest): Promise<void> {
   const q = req.query as { expires?: unknown; sig?: unknown };
   if (q.sig !== undefined || q.expires !== undefined) {
     const path = req.url.split('?')[0]!;
-    const check = checkSignature(contentUrlSecret(ctx.db), path, q.expires, q.sig, Math.floor(ctx.now() / 1000));
+    const check = checkSignature(await contentUrlSecret(ctx), path, q.expires, q.sig, Math.floor(ctx.now() / 1000));
     if (!check.ok) throw new HttpError(403, 'forbidden', `signed URL refused: ${check.reason}`);
     return;
   }
   const m = typeof req.headers.authorization === 'string' ? /^Bearer\s+(\S+)$/i.exec(req.headers.authorization) : null;
   if (!m) throw new HttpError(401, 'unauthenticated', 'content needs a bearer token (Authorization: Bearer <token>) or a signed URL');
-  if (!verifyToken(ctx, m[1]!)) throw new HttpError(401, 'unauthenticated', 'the token is unknown or revoked');
+  if (!(await verifyToken(ctx, m[1]!))) throw new HttpError(401, 'unauthenticated', 'the token is unknown or revoked');
 }
 
 function parseVersion(raw: string): VersionRef {
@@ -107,7 +107,7 @@ export async function contentRoutes(app: FastifyInstance, ctx: SiteContext): Pro
       config,
       schema: { hide: true },
       handler: async (req, reply) => {
-        authorise(ctx, req);
+        await authorise(ctx, req);
         let sha256: string;
         try {
           sha256 = assertSha256((req.params as { hash: string }).hash);
@@ -126,7 +126,7 @@ export async function contentRoutes(app: FastifyInstance, ctx: SiteContext): Pro
       config,
       schema: { hide: true },
       handler: async (req, reply) => {
-        authorise(ctx, req);
+        await authorise(ctx, req);
         const p = req.params as { id: string; version: string; '*': string };
         const ref = parseVersion(p.version);
         const file = await resolveFile(ctx.library, p.id, ref, p['*']);

@@ -17,11 +17,9 @@ import { checkFolder, type Folder } from '../../../policy/folders.js';
 import { conflict, invalid } from '../../../policy/errors.js';
 import { remapReferences } from '../../../policy/export/transform.js';
 import type { TaskSequence } from '../../../policy/task-sequences/model.js';
-import { claimId } from '../../store/db.js';
-import { putDoc } from '../../store/docs.js';
-import { putImportLink } from '../../store/import-links.js';
-import { nextPackageId } from '../content.js';
-import { write, writeAudit, type SiteContext } from '../context.js';
+import { claimPackageId } from '../content.js';
+import { audit, transact, type SiteContext } from '../context.js';
+import type { SiteRepos } from '../repositories.js';
 import { importedVersion, recordOf } from './content-entry.js';
 import { ingestContentFiles, isFolder, missingFilesFolder } from './files.js';
 import type { ImportFile } from './import-file.js';
@@ -56,7 +54,7 @@ function checkUnchanged(before: Plan, now: Plan): void {
 
 /** `planned`: the plan the caller saw; the commit refuses if this site no longer matches it. */
 export async function commitImport(ctx: SiteContext, actor: string, file: ImportFile, actions: Readonly<Record<string, string>>, planned?: Plan): Promise<CommitResult> {
-  const plan = planImport(ctx, file, actions);
+  const plan = await planImport(ctx, ctx.store, file, actions);
   if (planned) checkUnchanged(planned, plan);
   const withFiles = plan.objects.filter((o) => bringsFiles(file, o));
   const totals = { files: 0, bytes: 0, stored: 0 };
@@ -70,32 +68,33 @@ export async function commitImport(ctx: SiteContext, actor: string, file: Import
     }
   }
   const now = ctx.now();
-  const result = write(ctx, () => {
+  // All or nothing (R-28). Only `tx` is awaited in here: the files are in the store already.
+  const result = await transact(ctx, async (tx) => {
     // Storing the files took a while: another import or an edit may have run. Checked again
     // inside the transaction, where nothing else can interleave.
-    checkUnchanged(plan, planImport(ctx, file, actions));
-    const r = apply(ctx, file, plan, now, (o) => withFiles.includes(o));
-    writeAuditRecord(ctx, actor, file, r, now);
+    checkUnchanged(plan, await planImport(ctx, tx, file, actions));
+    const r = await apply(ctx, tx, file, plan, now, (o) => withFiles.includes(o));
+    await auditImport(tx, ctx, actor, file, r, now);
     return r;
   });
-  return { ...result, content: totals, warnings: [...plan.warnings, ...deployedWarnings(ctx, plan, result)] };
+  return { ...result, content: totals, warnings: [...plan.warnings, ...(await deployedWarnings(ctx, plan, result))] };
 }
 
 /** An overwritten task sequence keeps its deployments; say that they now wait for its passwords. */
-function deployedWarnings(ctx: SiteContext, plan: Plan, r: Omit<CommitResult, 'content' | 'warnings'>): string[] {
+async function deployedWarnings(ctx: SiteContext, plan: Plan, r: Omit<CommitResult, 'content' | 'warnings'>): Promise<string[]> {
   const out: string[] = [];
   for (const o of plan.objects) {
     if (o.type !== 'taskSequence' || o.action !== 'overwrite') continue;
     const id = r.objects.find((x) => x.key === o.key)!.id;
-    const deployed = (ctx.db.prepare('SELECT id FROM deployments WHERE task_sequence_id = ?').all(id) as { id: string }[]).map((d) => d.id);
+    const deployed = (await ctx.store.deployments.ofTaskSequence(id)).map((d) => d.id);
     if (deployed.length && r.needsPasswords.some((n) => n.id === id)) out.push(`task sequence ${o.name} (${id}) was overwritten and is deployed (${deployed.join(', ')}): give its passwords again before those deployments run`);
   }
   return out;
 }
 
-function apply(ctx: SiteContext, file: ImportFile, plan: Plan, now: number, hasFiles: (o: PlanEntry) => boolean): Omit<CommitResult, 'content' | 'warnings'> {
+async function apply(ctx: SiteContext, tx: SiteRepos, file: ImportFile, plan: Plan, now: number, hasFiles: (o: PlanEntry) => boolean): Promise<Omit<CommitResult, 'content' | 'warnings'>> {
   const ids = new Map<string, string>();
-  for (const o of plan.objects) ids.set(o.key, o.action === 'create' || !o.existing ? nextPackageId(ctx) : o.existing.id);
+  for (const o of plan.objects) ids.set(o.key, o.action === 'create' || !o.existing ? await claimPackageId(tx, ctx) : o.existing.id);
   for (const r of plan.references) ids.set(r.key, r.linkedTo ?? r.key);
   const mapId = (_kind: unknown, id: string): string => ids.get(id) ?? id;
   const written: ContentObject[] = [];
@@ -106,16 +105,17 @@ function apply(ctx: SiteContext, file: ImportFile, plan: Plan, now: number, hasF
   for (const c of written)
     if (c.kind === 'application') for (const d of c.dependencies) if (!ctx.library.records.info(d)) throw invalid(`application ${c.name} depends on ${d}, which is not in this site`, 'actions', 'R-28');
   const needsPasswords: { id: string; name: string; secrets: readonly string[] }[] = [];
+  const folders = new Map((await tx.folders.list()).map((f) => [f.id, f]));
   for (const o of plan.objects) {
     if (o.type !== 'taskSequence' || o.action === 'ignore') continue;
     const imported = file.taskSequences.get(o.key)!;
     const { folderNames, ...doc } = imported;
     const id = ids.get(o.key)!;
-    const ts: TaskSequence = remapReferences({ ...doc, id, folderId: ensureFolders(ctx, folderNames) }, mapId);
-    putDoc(ctx.db, 'task_sequences', id, { name: ts.name, folder_id: ts.folderId, updated_at: now }, ts);
+    const ts: TaskSequence = remapReferences({ ...doc, id, folderId: await ensureFolders(tx, folders, folderNames) }, mapId);
+    await tx.taskSequences.put(ts, now);
     if (ts.strippedSecrets.length > 0) needsPasswords.push({ id, name: ts.name, secrets: ts.strippedSecrets });
   }
-  for (const o of plan.objects) putImportLink(ctx.db, { originSite: file.manifest.site.code, originId: o.key, type: o.type, localId: ids.get(o.key)! }, now);
+  for (const o of plan.objects) await tx.importLinks.put({ originSite: file.manifest.site.code, originId: o.key, type: o.type, localId: ids.get(o.key)! }, now);
   return { objects: plan.objects.map((o) => ({ key: o.key, type: o.type, name: o.name, action: o.action, id: ids.get(o.key)! })), needsPasswords };
 }
 
@@ -141,9 +141,8 @@ function writeContent(ctx: SiteContext, file: ImportFile, o: PlanEntry, id: stri
   return next;
 }
 
-/** The folder `/a/b` by names, made where missing (policy/folders.ts rules apply). */
-function ensureFolders(ctx: SiteContext, names: readonly string[]): string | null {
-  const all = new Map((ctx.db.prepare('SELECT id, name, parent_id AS parentId FROM folders').all() as Folder[]).map((f) => [f.id, f]));
+/** The folder `/a/b` by names, made where missing (policy/folders.ts rules apply); `all` gains what it makes. */
+async function ensureFolders(tx: SiteRepos, all: Map<string, Folder>, names: readonly string[]): Promise<string | null> {
   let parent: string | null = null;
   for (const name of names) {
     const found = [...all.values()].find((f) => f.parentId === parent && f.name.toLowerCase() === name.toLowerCase());
@@ -151,18 +150,18 @@ function ensureFolders(ctx: SiteContext, names: readonly string[]): string | nul
       parent = found.id;
       continue;
     }
-    const folder = checkFolder({ id: claimId(ctx.db, 'folder', (n) => `f${n}`), name, parentId: parent }, all);
-    ctx.db.prepare('INSERT INTO folders (id, name, parent_id) VALUES (?, ?, ?)').run(folder.id, folder.name, folder.parentId);
+    const folder = checkFolder({ id: await tx.ids.claim('folder', (n) => `f${n}`), name, parentId: parent }, all);
+    await tx.folders.insert(folder);
     all.set(folder.id, folder);
     parent = folder.id;
   }
   return parent;
 }
 
-function writeAuditRecord(ctx: SiteContext, actor: string, file: ImportFile, r: Omit<CommitResult, 'content' | 'warnings'>, now: number): void {
+async function auditImport(tx: SiteRepos, ctx: SiteContext, actor: string, file: ImportFile, r: Omit<CommitResult, 'content' | 'warnings'>, now: number): Promise<void> {
   const summary = r.objects.map((o) => `${o.key}→${o.id} ${o.action}`).join(', ');
   const tsIds = r.objects.filter((o) => o.type === 'taskSequence').map((o) => o.id);
-  writeAudit(ctx, actor, {
+  await audit(tx, ctx, actor, {
     action: 'taskSequence.imported',
     target: tsIds.join(',') || path.basename(file.zipPath),
     message: `Imported ${path.basename(file.zipPath)} (exported by site ${file.manifest.site.code} at ${file.manifest.exportedAt}): ${summary}`,

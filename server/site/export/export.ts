@@ -9,14 +9,14 @@
 import { createHash } from 'node:crypto';
 import type { VersionFile } from '../../../content/model.js';
 import { CONTENT_KIND_LABEL } from '../../../policy/content-refs.js';
-import { invalid } from '../../../policy/errors.js';
-import { folderPath, type Folder } from '../../../policy/folders.js';
+import { invalid, notFound } from '../../../policy/errors.js';
+import { folderPath } from '../../../policy/folders.js';
 import { stripSecrets } from '../../../policy/export/transform.js';
 import type { ImportedTaskSequence } from '../../../policy/export/validate.js';
+import type { TaskSequence } from '../../../policy/task-sequences/model.js';
 import { checkReferences, directReferences } from '../../../policy/task-sequences/references.js';
 import { contentIndex } from '../content.js';
 import type { SiteContext } from '../context.js';
-import { getTaskSequence } from '../task-sequences.js';
 import type { ArchiveEntry } from './archive-write.js';
 import { contentEntryOf } from './content-entry.js';
 import { entryOf, EXPORT_FORMAT, EXPORT_FORMAT_VERSION, MANIFEST_ENTRY, type ExportManifest, type ManifestObject, type ManifestReference } from './manifest.js';
@@ -46,11 +46,17 @@ const bytesOf = (v: unknown): Buffer => Buffer.from(`${JSON.stringify(v, null, 2
 
 export const MAX_EXPORT_TASK_SEQUENCES = 100;
 
-export function buildExport(ctx: SiteContext, req: ExportRequest): ExportBundle {
+export async function buildExport(ctx: SiteContext, req: ExportRequest): Promise<ExportBundle> {
   const ids = [...new Set(req.taskSequenceIds)];
   if (ids.length === 0 || ids.length > MAX_EXPORT_TASK_SEQUENCES) throw invalid(`give 1 to ${MAX_EXPORT_TASK_SEQUENCES} task sequence ids`, 'taskSequenceIds', 'R-27');
   if (req.comments.length > 4096) throw invalid('comments are at most 4096 characters', 'comments', 'R-27');
-  const folders = new Map((ctx.db.prepare('SELECT id, name, parent_id AS parentId FROM folders').all() as Folder[]).map((f) => [f.id, f]));
+  const folders = new Map((await ctx.store.folders.list()).map((f) => [f.id, f]));
+  const originals: TaskSequence[] = [];
+  for (const id of ids) {
+    const ts = await ctx.store.taskSequences.get(id);
+    if (!ts) throw notFound(`no task sequence ${id}`, 'id');
+    originals.push(ts);
+  }
   const index = contentIndex(ctx);
   const objects: ManifestObject[] = [];
   const entries: ArchiveEntry[] = [];
@@ -62,8 +68,8 @@ export function buildExport(ctx: SiteContext, req: ExportRequest): ExportBundle 
     entries.push({ name: entryOf(o.key), data });
   };
 
-  for (const id of ids) {
-    const original = getTaskSequence(ctx, id);
+  for (const original of originals) {
+    const { id } = original;
     const { taskSequence: ts, stripped } = stripSecrets(original);
     const report = checkReferences(original, index);
     for (const p of report.problems) if (p.id && !index.get(p.id)) warnings.push(`${ts.name} (${id}): ${p.via}: ${p.reason}`);

@@ -6,11 +6,9 @@
 import path from 'node:path';
 import { currentVersion } from '../../../content/model.js';
 import type { ContentKind } from '../../../policy/content-refs.js';
-import { planObject, withActions, type ExportedType, type PlanObject, type SiteLookup } from '../../../policy/export/plan.js';
-import type { TaskSequence } from '../../../policy/task-sequences/model.js';
-import { getDoc } from '../../store/docs.js';
-import { getImportLink } from '../../store/import-links.js';
+import { planObject, withActions, type PlanObject, type SiteLookup } from '../../../policy/export/plan.js';
 import type { SiteContext } from '../context.js';
+import type { SiteRepos } from '../repositories.js';
 import type { ImportFile } from './import-file.js';
 
 export interface PlanEntry extends PlanObject {
@@ -37,22 +35,35 @@ export interface Plan {
   readonly warnings: readonly string[];
 }
 
-function localObject(ctx: SiteContext, id: string): { type: ExportedType; name: string; manifestSha256: string | null } | undefined {
-  const ts = getDoc<TaskSequence>(ctx.db, 'task_sequences', id);
+type LocalObject = ReturnType<SiteLookup['byId']>;
+
+async function localObject(ctx: SiteContext, repos: SiteRepos, id: string): Promise<LocalObject> {
+  const ts = await repos.taskSequences.get(id);
   if (ts) return { type: 'taskSequence', name: ts.name, manifestSha256: null };
   const c = ctx.library.records.getSync(id);
   return c ? { type: c.kind, name: c.name, manifestSha256: currentVersion(c)?.manifestSha256 ?? null } : undefined;
 }
 
-export function siteLookup(ctx: SiteContext): SiteLookup {
+/**
+ * What the plan may ask this site about the objects `keys` of a file from `originSite`, read
+ * through `repos` before planning (policy's lookup is synchronous): their import links, the
+ * local objects those name and, for a file from a site with this site's code, the objects with
+ * the same ids.
+ */
+async function siteLookup(ctx: SiteContext, repos: SiteRepos, originSite: string, keys: readonly string[]): Promise<SiteLookup> {
+  const links = new Map((await repos.importLinks.ofOrigins(originSite, keys)).map((l) => [l.originId, l]));
+  const ids = new Set([...links.values()].map((l) => l.localId));
+  if (originSite === ctx.siteCode) for (const key of keys) ids.add(key);
+  const locals = new Map<string, LocalObject>();
+  for (const id of ids) locals.set(id, await localObject(ctx, repos, id));
   return {
     siteCode: ctx.siteCode,
     linked: (origin) => {
-      const link = getImportLink(ctx.db, origin.siteCode, origin.id);
-      const local = link && localObject(ctx, link.localId);
+      const link = origin.siteCode === originSite ? links.get(origin.id) : undefined;
+      const local = link && locals.get(link.localId);
       return link && local ? { id: link.localId, type: local.type, name: local.name } : undefined;
     },
-    byId: (id) => localObject(ctx, id),
+    byId: (id) => locals.get(id),
   };
 }
 
@@ -72,10 +83,14 @@ function ignoredSources(file: ImportFile, objects: readonly PlanEntry[]): string
   return `source folders named in the file are ignored (${shown.join(', ')}${more}): an import never reads a folder of this host that a file names; ${where} (R-28)`;
 }
 
-/** The plan with default actions, then the caller's `changes` (validated by policy). */
-export function planImport(ctx: SiteContext, file: ImportFile, changes: Readonly<Record<string, unknown>> = {}): Plan {
-  const site = siteLookup(ctx);
-  const origin = (key: string) => ({ siteCode: file.manifest.site.code, id: key });
+/**
+ * The plan with default actions, then the caller's `changes` (validated by policy). `repos` is
+ * the store, or the import's transaction when the commit checks the plan again.
+ */
+export async function planImport(ctx: SiteContext, repos: SiteRepos, file: ImportFile, changes: Readonly<Record<string, unknown>> = {}): Promise<Plan> {
+  const m = file.manifest;
+  const site = await siteLookup(ctx, repos, m.site.code, [...m.objects.map((o) => o.key), ...m.references.map((r) => r.key)]);
+  const origin = (key: string) => ({ siteCode: m.site.code, id: key });
   const decided = withActions(
     file.manifest.objects.map((o) => planObject(o.key, { type: o.type, name: o.name, origin: origin(o.key), ...(o.type === 'taskSequence' ? {} : { manifestSha256: o.manifestSha256 ?? null }) }, site)),
     changes,

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { invalid } from '../../../policy/errors.js';
-import { write, writeAudit, type SiteContext } from '../context.js';
+import { audit, type SiteContext } from '../context.js';
 import { hostileName } from './archive-read.js';
 import { zipStream } from './archive-write.js';
 import { buildExport, type ExportBundle } from './export.js';
@@ -30,7 +30,7 @@ export function exportName(name: string): string {
   return base;
 }
 
-function bundleOf(ctx: SiteContext, opts: ExportOptions, name: string): ExportBundle {
+function bundleOf(ctx: SiteContext, opts: ExportOptions, name: string): Promise<ExportBundle> {
   return buildExport(ctx, {
     taskSequenceIds: opts.taskSequenceIds,
     // The wizard's defaults: both boxes checked.
@@ -41,17 +41,15 @@ function bundleOf(ctx: SiteContext, opts: ExportOptions, name: string): ExportBu
   });
 }
 
-function audit(ctx: SiteContext, actor: string, bundle: ExportBundle, where: string): void {
+async function auditExport(ctx: SiteContext, actor: string, bundle: ExportBundle, where: string): Promise<void> {
   const m = bundle.manifest;
   const ts = m.objects.filter((o) => o.type === 'taskSequence').map((o) => o.key);
-  write(ctx, () =>
-    writeAudit(ctx, actor, {
-      action: 'taskSequence.exported',
-      target: ts.join(','),
-      message: `Exported task sequences ${ts.join(', ')} with ${m.objects.length - ts.length} dependencies${m.includesContent ? ' and content' : ''} to ${where}`,
-      details: { objects: m.objects.map((o) => o.key), references: m.references.map((r) => r.key), includesDependencies: m.includesDependencies, includesContent: m.includesContent, where },
-    }),
-  );
+  await audit(ctx.store, ctx, actor, {
+    action: 'taskSequence.exported',
+    target: ts.join(','),
+    message: `Exported task sequences ${ts.join(', ')} with ${m.objects.length - ts.length} dependencies${m.includesContent ? ' and content' : ''} to ${where}`,
+    details: { objects: m.objects.map((o) => o.key), references: m.references.map((r) => r.key), includesDependencies: m.includesDependencies, includesContent: m.includesContent, where },
+  });
 }
 
 /** Writes `DATA_DIR/exports/<relative>` (and its NAME_files); `relative` may name subfolders. */
@@ -60,18 +58,18 @@ export async function exportToPath(ctx: SiteContext, actor: string, opts: Export
   if (hostile || relative.split('/').some((s) => s === '' || s === '.')) throw invalid(`path ${JSON.stringify(relative)} must be relative to ${exportsRoot(ctx)}${hostile ? `: it ${hostile}` : ''}`, 'path', 'R-27');
   const name = exportName(path.posix.basename(relative));
   const zipPath = path.join(exportsRoot(ctx), path.posix.dirname(relative), `${name}.zip`);
-  const bundle = bundleOf(ctx, opts, name);
+  const bundle = await bundleOf(ctx, opts, name);
   await privateDir(exportsRoot(ctx));
   const written = await writeExport(ctx.library.store, bundle, zipPath, extra);
-  audit(ctx, actor, bundle, written.zip);
+  await auditExport(ctx, actor, bundle, written.zip);
   return { ...written, bundle };
 }
 
 /** The zip as a stream. With content, the caller writes NAME_files itself (the CLI fetches each file by hash). */
-export function exportToStream(ctx: SiteContext, actor: string, opts: ExportOptions, name: string): { stream: Readable; bundle: ExportBundle; filesFolder: string | null } {
+export async function exportToStream(ctx: SiteContext, actor: string, opts: ExportOptions, name: string): Promise<{ stream: Readable; bundle: ExportBundle; filesFolder: string | null }> {
   const base = exportName(name);
-  const bundle = bundleOf(ctx, opts, base);
+  const bundle = await bundleOf(ctx, opts, base);
+  await auditExport(ctx, actor, bundle, `${base}.zip (download)`);
   const stream = zipStream(bundle.entries, { mtime: new Date(bundle.manifest.exportedAt) });
-  audit(ctx, actor, bundle, `${base}.zip (download)`);
   return { stream, bundle, filesFolder: bundle.manifest.includesContent ? path.basename(filesFolderOf(`${base}.zip`)) : null };
 }

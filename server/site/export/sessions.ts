@@ -40,7 +40,7 @@ export interface SessionOptions {
 }
 
 /** The site's data directory: openSite keeps the database at DATA_DIR/site.db. */
-export const dataDirOf = (ctx: SiteContext): string => path.dirname(path.resolve(ctx.db.name));
+export const dataDirOf = (ctx: SiteContext): string => ctx.dataDir;
 
 export class ImportSessions {
   readonly #sessions = new Map<string, ImportSession>();
@@ -61,7 +61,7 @@ export class ImportSessions {
     try {
       const zipPath = path.join(dir, `${base}.zip`);
       await pipeline(body, capped(this.opts.maxUploadBytes), createWriteStream(zipPath, { flags: 'wx' }));
-      return this.#open(id, await readImportFile(zipPath), dir);
+      return await this.#open(id, await readImportFile(zipPath), dir);
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
       throw e;
@@ -83,8 +83,9 @@ export class ImportSessions {
     return this.#open(randomBytes(12).toString('hex'), file, null);
   }
 
-  #open(id: string, file: ImportFile, dir: string | null): ImportSession {
-    const session: ImportSession = { id, expiresAt: this.ctx.now() + this.opts.ttlMs, file, dir, actions: {}, plan: planImport(this.ctx, file), busy: false };
+  async #open(id: string, file: ImportFile, dir: string | null): Promise<ImportSession> {
+    const plan = await planImport(this.ctx, this.ctx.store, file);
+    const session: ImportSession = { id, expiresAt: this.ctx.now() + this.opts.ttlMs, file, dir, actions: {}, plan, busy: false };
     this.#sessions.set(id, session);
     return session;
   }
@@ -96,9 +97,9 @@ export class ImportSessions {
   }
 
   /** Replaces the chosen actions; the plan is made again so the caller sees the result. */
-  setActions(id: string, actions: Readonly<Record<string, string>>): ImportSession {
+  async setActions(id: string, actions: Readonly<Record<string, string>>): Promise<ImportSession> {
     const s = this.get(id);
-    s.plan = planImport(this.ctx, s.file, actions);
+    s.plan = await planImport(this.ctx, this.ctx.store, s.file, actions);
     s.actions = { ...actions };
     return s;
   }

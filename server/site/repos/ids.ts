@@ -1,18 +1,31 @@
 /**
- * Object ids: one id space serves every object kind of a site, so no two objects of a site ever
- * share a number, whatever their kind. The site formats the number (`t42`, `PS100002A`…).
- * The number comes from a counter row updated in the caller's transaction: a transaction that
- * rolls back gives its numbers back (a refused deployment leaves no gap), and two writers on
- * two nodes never get the same number (the row lock orders them).
+ * Object ids. Each kind counts on its own (first collection PS100011, first deployment PS120001,
+ * tokens t1, t2…), and one id space serves every kind: an id is claimed once, for one object of
+ * one kind, and never handed out again, so two kinds whose formats overlap (collections PS1 +
+ * hex(0x10 + n), packages and task sequences PS1 + hex(n)) never share an id.
+ * Counters and claims are written in the caller's transaction: one that rolls back gives its
+ * ids back (a refused deployment leaves no gap), and two writers on two nodes never get the same
+ * id (the counter row's lock orders them).
  */
 export const ID_KINDS = ['computer', 'collection', 'folder', 'package', 'deployment', 'token', 'media', 'point', 'pointGroup', 'distributionJob'] as const;
 export type IdKind = (typeof ID_KINDS)[number];
 
 export interface IdRepo {
-  /** The next number of the site's id space, greater than every number handed out before. */
-  next(kind: IdKind): Promise<number>;
+  /**
+   * The next id of `kind`: advances the kind's counter until `format(n)` is an id the site has
+   * never claimed, and claims it.
+   */
+  claim(kind: IdKind, format: (n: number) => string): Promise<string>;
+  /** Claims an id an object brings with it (a built-in collection or computer); nothing if held already. */
+  hold(id: string, kind: IdKind): Promise<void>;
 }
 
 export function checkIdKind(kind: string): asserts kind is IdKind {
   if (!(ID_KINDS as readonly string[]).includes(kind)) throw new Error(`unknown id kind ${JSON.stringify(kind)}; one of ${ID_KINDS.join(', ')}`);
 }
+
+/** Statements both engines run (placeholders by `p`): advance a counter, claim an id. */
+export const ID_SQL = (p: (i: number) => string) => ({
+  advance: `INSERT INTO counters (name, value) VALUES (${p(1)}, 1) ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value`,
+  claim: `INSERT INTO site_ids (id, kind) VALUES (${p(1)}, ${p(2)}) ON CONFLICT (id) DO NOTHING`,
+});

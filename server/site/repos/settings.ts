@@ -10,4 +10,10 @@ export interface SettingsRepo {
   put(name: string, value: unknown): Promise<void>;
   /** Removes the row; true when there was one. */
   delete(name: string): Promise<boolean>;
+  /**
+   * Inserts the row only when there is none, and returns the value stored then: `value`, or the
+   * one already there. Two writers at once (two processes, two nodes) get the same answer, so a
+   * key made on first use is made once.
+   */
+  putIfAbsent(name: string, value: unknown): Promise<unknown>;
 }

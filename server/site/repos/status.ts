@@ -28,13 +28,32 @@ export interface StatusRepo {
   ofComputer(computerId: string): Promise<StatusMessage[]>;
   /** Messages matching every given filter, newest first. */
   page(filter: StatusFilter, page: PageRequest): Promise<Page<StatusMessage>>;
+}
 
-  /** remembers the start; false when that computer's start of that deployment is remembered already. */
-  recordRequiredPxeStart(start: RequiredPxeStart): Promise<boolean>;
-  /** Every remembered start (the policy snapshot), by computer then deployment. */
-  requiredPxeStarts(): Promise<RequiredPxeStart[]>;
-  /** One computer's remembered starts, oldest first. */
-  requiredPxeStartsOf(computerId: string): Promise<RequiredPxeStart[]>;
-  /** "Clear Required PXE Deployments" (by computer), or a deleted deployment's records; returns how many went. */
-  clearRequiredPxeStarts(target: { readonly computerId: string } | { readonly deploymentId: string }): Promise<number>;
+/** One status message as a status writer stores it (../status.ts prepares them on the main thread). */
+export interface StatusRow {
+  readonly id: string;
+  readonly at: number;
+  readonly computerId: string;
+  readonly deploymentId: string;
+  readonly kind: string;
+  /** The message document, as JSON text. */
+  readonly doc: string;
+  /** record that this computer started this Required deployment from PXE, if the message is new. */
+  readonly requiredPxeStart: boolean;
+}
+
+export interface StatusWriteResult {
+  /** Per row: stored (true) or a duplicate of a message stored before (false). */
+  readonly inserted: readonly boolean[];
+  /** R-19 records this batch added. */
+  readonly pxeStartsAdded: readonly { readonly computerId: string; readonly deploymentId: string }[];
+  /** The thread that wrote it (0: the main thread). */
+  readonly thread: number;
+}
+
+/** Stores batches of status messages with the R-19 records they start, each batch in one transaction. */
+export interface StatusWriter {
+  write(rows: readonly StatusRow[], now: number): Promise<StatusWriteResult>;
+  close(): Promise<void>;
 }

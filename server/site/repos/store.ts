@@ -4,10 +4,15 @@
  * PostgreSQL implementations live in `server/store/` (sqlite/, postgres/), chosen by store/open-store.ts.
  */
 import type { AuditRepo } from './audit.js';
+import type { CommitListener } from './changes.js';
 import type { CollectionRepo } from './collections.js';
 import type { ComputerRepo } from './computers.js';
+import type { ContentRepo } from './content.js';
 import type { DeploymentRepo } from './deployments.js';
 import type { IdRepo } from './ids.js';
+import type { ImportLinkRepo } from './import-links.js';
+import type { MediaRepo } from './media.js';
+import type { DistributionJobRepo, HoldingRepo, PointGroupRepo, PointRepo } from './points.js';
 import type { SettingsRepo } from './settings.js';
 import type { StatusRepo } from './status.js';
 import type { FolderRepo, TaskSequenceRepo } from './task-sequences.js';
@@ -24,6 +29,13 @@ export interface SiteRepos {
   readonly deployments: DeploymentRepo;
   readonly taskSequences: TaskSequenceRepo;
   readonly folders: FolderRepo;
+  readonly media: MediaRepo;
+  readonly importLinks: ImportLinkRepo;
+  readonly points: PointRepo;
+  readonly pointGroups: PointGroupRepo;
+  readonly holdings: HoldingRepo;
+  readonly distributionJobs: DistributionJobRepo;
+  readonly content: ContentRepo;
 }
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -38,7 +50,23 @@ export type StoreKind = 'sqlite' | 'postgres';
 export interface SiteStore extends SiteRepos {
   readonly kind: StoreKind;
   transaction<T>(fn: (tx: SiteRepos) => Promise<T>): Promise<T>;
+  /**
+   * Calls `fn` after each commit that changed a policy input (changes.ts), with what it changed,
+   * before the committing call resolves. Returns the listener's removal.
+   */
+  onCommitted(fn: CommitListener): () => void;
   close(): Promise<void>;
+}
+
+/**
+ * The database cannot be reached (connection refused, dropped, or the server shutting down).
+ * The API answers 503; boots go on from the policy state, which needs no database.
+ */
+export class StoreUnavailable extends Error {
+  override readonly name = 'StoreUnavailable';
+  constructor(readonly reason: string) {
+    super(`the site database is unreachable (${reason}); writes and reads that need it are refused until it is back`);
+  }
 }
 
 /** A store call made where it cannot run: inside the store's own transaction, after it ended, or after close. */

@@ -3,6 +3,7 @@
  * A put checks the name in the same statement that writes, so a refused put raises no SQL error
  * (which would abort the caller's transaction) and writes nothing.
  */
+import type { NoteChange } from '../../site/repos/changes.js';
 import type { DatabaseError } from 'pg';
 import type { Collection } from '../../../policy/collections.js';
 import { CollectionNameTaken, type CollectionRepo } from '../../site/repos/collections.js';
@@ -25,6 +26,7 @@ export class PgCollectionRepo implements CollectionRepo {
   constructor(
     private readonly q: PgQuery,
     private readonly secrets: SecretHolder,
+    private readonly note: NoteChange,
   ) {}
 
   private open = (row: { doc: string }): Collection => openDoc<Collection>(this.secrets, TABLE, row.doc);
@@ -41,6 +43,7 @@ export class PgCollectionRepo implements CollectionRepo {
       throw e;
     }
     if (holder) throw new CollectionNameTaken(c.name, holder.id);
+    this.note({ kind: 'doc', table: TABLE, id: c.id, doc: c });
   }
 
   private async one(sql: string, arg: string): Promise<Collection | null> {
@@ -57,7 +60,9 @@ export class PgCollectionRepo implements CollectionRepo {
   }
 
   async delete(id: string): Promise<boolean> {
-    return ((await this.q('DELETE FROM collections WHERE id = $1', [id])).rowCount ?? 0) > 0;
+    const gone = ((await this.q('DELETE FROM collections WHERE id = $1', [id])).rowCount ?? 0) > 0;
+    if (gone) this.note({ kind: 'doc', table: TABLE, id, doc: null });
+    return gone;
   }
 
   async list(): Promise<Collection[]> {

@@ -5,6 +5,7 @@
  * checks for a clash before it writes: a refused put raises no SQL error, which would otherwise
  * abort the caller's whole transaction.
  */
+import type { NoteChange } from '../../site/repos/changes.js';
 import type { DatabaseError } from 'pg';
 import type { Computer } from '../../../policy/computers.js';
 import type { Page, PageRequest } from '../../site/repos/common.js';
@@ -56,6 +57,7 @@ export class PgComputerRepo implements ComputerRepo {
   constructor(
     private readonly q: PgQuery,
     private readonly secrets: SecretHolder,
+    private readonly note: NoteChange,
   ) {}
 
   private open = (row: { doc: string }): Computer => openDoc<Computer>(this.secrets, TABLE, row.doc);
@@ -71,6 +73,7 @@ export class PgComputerRepo implements ComputerRepo {
     }
     const first = clashes.find((x) => x.what === 'mac') ?? clashes[0];
     if (first) throw new ComputerIdentityTaken(first.what === 'mac' ? 'macAddresses' : 'smbiosUuid', first.value, first.holder);
+    this.note({ kind: 'doc', table: TABLE, id: c.id, doc: c });
   }
 
   private async one(sql: string, arg: string): Promise<Computer | null> {
@@ -97,7 +100,9 @@ export class PgComputerRepo implements ComputerRepo {
 
   async delete(id: string): Promise<boolean> {
     // Its MACs go with it (ON DELETE CASCADE), in the same statement.
-    return ((await this.q('DELETE FROM computers WHERE id = $1', [id])).rowCount ?? 0) > 0;
+    const gone = ((await this.q('DELETE FROM computers WHERE id = $1', [id])).rowCount ?? 0) > 0;
+    if (gone) this.note({ kind: 'doc', table: TABLE, id, doc: null });
+    return gone;
   }
 
   async page(filter: ComputerFilter, page: PageRequest): Promise<Page<Computer>> {

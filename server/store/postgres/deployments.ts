@@ -3,6 +3,7 @@
  * migration 3). Documents are stored as SQLite keeps them (sealed, as JSON text), through the
  * secret binding of the store's pool.
  */
+import type { NoteChange } from '../../site/repos/changes.js';
 import type { Deployment } from '../../../policy/deployments/model.js';
 import type { DeploymentRepo } from '../../site/repos/deployments.js';
 import type { RequiredPxeStart } from '../../site/repos/status.js';
@@ -18,6 +19,7 @@ export class PgDeploymentRepo implements DeploymentRepo {
     private readonly q: PgQuery,
     /** The handle the store's secret binding is keyed by (its pool). */
     private readonly secrets: SecretHolder,
+    private readonly note: NoteChange,
   ) {}
 
   async put(d: Deployment): Promise<void> {
@@ -27,6 +29,7 @@ export class PgDeploymentRepo implements DeploymentRepo {
         'ON CONFLICT (id) DO UPDATE SET task_sequence_id = excluded.task_sequence_id, collection_id = excluded.collection_id, created_at = excluded.created_at, doc = excluded.doc',
       [d.id, d.taskSequenceId, d.collectionId, d.createdAt, doc],
     );
+    this.note({ kind: 'doc', table: TABLE, id: d.id, doc: d });
   }
 
   private read(rows: { doc: string }[]): Deployment[] {
@@ -40,7 +43,10 @@ export class PgDeploymentRepo implements DeploymentRepo {
   async delete(id: string): Promise<boolean> {
     // One statement, so the starts go only with the deployment even outside a transaction.
     const sql = 'WITH starts AS (DELETE FROM required_pxe_starts WHERE deployment_id = $1) DELETE FROM deployments WHERE id = $1';
-    return ((await this.q(sql, [id])).rowCount ?? 0) > 0;
+    const gone = ((await this.q(sql, [id])).rowCount ?? 0) > 0;
+    // The policy state drops the deployment's R-19 records with it.
+    if (gone) this.note({ kind: 'doc', table: TABLE, id, doc: null });
+    return gone;
   }
 
   private async where(clause: string, args: string[] = []): Promise<Deployment[]> {
@@ -61,13 +67,17 @@ export class PgDeploymentRepo implements DeploymentRepo {
 
   async addPxeStart(s: RequiredPxeStart): Promise<boolean> {
     const sql = 'INSERT INTO required_pxe_starts (computer_id, deployment_id, started_at) VALUES ($1, $2, $3) ON CONFLICT (computer_id, deployment_id) DO NOTHING';
-    return ((await this.q(sql, [s.computerId, s.deploymentId, s.startedAt])).rowCount ?? 0) > 0;
+    const added = ((await this.q(sql, [s.computerId, s.deploymentId, s.startedAt])).rowCount ?? 0) > 0;
+    if (added) this.note({ kind: 'pxeStart', computerId: s.computerId, deploymentId: s.deploymentId, present: true });
+    return added;
   }
 
   async deletePxeStarts(computerId: string, deploymentId?: string): Promise<RequiredPxeStart[]> {
     const [clause, args] = deploymentId === undefined ? ['computer_id = $1', [computerId]] : ['computer_id = $1 AND deployment_id = $2', [computerId, deploymentId]];
     const sql = `WITH gone AS (DELETE FROM required_pxe_starts WHERE ${clause} RETURNING computer_id, deployment_id, started_at) SELECT ${START_COLUMNS} FROM gone ORDER BY deployment_id`;
-    return (await this.q<RequiredPxeStart>(sql, args)).rows;
+    const gone = (await this.q<RequiredPxeStart>(sql, args)).rows;
+    for (const s of gone) this.note({ kind: 'pxeStart', computerId: s.computerId, deploymentId: s.deploymentId, present: false });
+    return gone;
   }
 
   async pxeStartsOf(computerId: string): Promise<RequiredPxeStart[]> {

@@ -1,20 +1,34 @@
 /**
- * The site's id space on PostgreSQL: one row of `counters`, advanced in the caller's
- * transaction. A counter row rather than a sequence: a sequence never gives a number back, and
- * the site wants a refused deployment to leave no gap. The upsert's row lock orders concurrent
- * transactions under READ COMMITTED: the second waits for the first to commit and adds one to it.
+ * Ids on PostgreSQL: per-kind rows of `counters` and the claims of `site_ids`. Counter rows
+ * rather than sequences: a sequence never gives a number back, and the site wants a refused
+ * deployment to leave no gap. The upsert's row lock orders concurrent transactions under READ
+ * COMMITTED: the second waits for the first to commit and adds one to it.
  */
-import { checkIdKind, type IdKind, type IdRepo } from '../../site/repos/ids.js';
-import { NEXT_ID_ARGS, NEXT_ID_SQL, pgPlaceholder } from '../rows.js';
+import { checkIdKind, ID_SQL, type IdKind, type IdRepo } from '../../site/repos/ids.js';
+import { pgPlaceholder } from '../rows.js';
 import { oneRow, type PgQuery } from './query.js';
 
-const SQL = NEXT_ID_SQL(pgPlaceholder);
+const SQL = ID_SQL(pgPlaceholder);
 
 export class PgIdRepo implements IdRepo {
-  constructor(private readonly q: PgQuery) {}
+  constructor(
+    private readonly q: PgQuery,
+    /** Runs `fn` in one transaction (the caller's, or one of its own). */
+    private readonly atomic: <T>(fn: (q: PgQuery) => Promise<T>) => Promise<T>,
+  ) {}
 
-  async next(kind: IdKind): Promise<number> {
+  async claim(kind: IdKind, format: (n: number) => string): Promise<string> {
     checkIdKind(kind);
-    return (await oneRow<{ value: number }>(this.q, SQL, NEXT_ID_ARGS)).value;
+    return this.atomic(async (q) => {
+      for (;;) {
+        const id = format((await oneRow<{ value: number }>(q, SQL.advance, [kind])).value);
+        if (((await q(SQL.claim, [id, kind])).rowCount ?? 0) === 1) return id;
+      }
+    });
+  }
+
+  async hold(id: string, kind: IdKind): Promise<void> {
+    checkIdKind(kind);
+    await this.q(SQL.claim, [id, kind]);
   }
 }

@@ -148,4 +148,114 @@ CREATE INDEX deployments_collection ON deployments (collection_id, created_at, i
 CREATE INDEX deployments_task_sequence ON deployments (task_sequence_id, created_at, id);
 `,
   },
+  {
+    version: 6,
+    name: 'distribution points, groups, point content and distribution jobs',
+    // As SQLite's migration 2. A point's tokens are one sealed value in `secret`; its holdings
+    // go with it (ON DELETE CASCADE). Content ids get no foreign key: content has its own table
+    // and checks, and deleting content deletes its holdings (HoldingRepo.deleteOfContent).
+    sql: `
+CREATE TABLE distribution_points (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  name TEXT COLLATE "C" NOT NULL CONSTRAINT distribution_points_name_key UNIQUE,
+  kind TEXT NOT NULL,
+  url TEXT,
+  secret TEXT,
+  doc TEXT NOT NULL
+);
+
+CREATE TABLE distribution_point_groups (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  name TEXT COLLATE "C" NOT NULL CONSTRAINT distribution_point_groups_name_key UNIQUE,
+  doc TEXT NOT NULL
+);
+
+CREATE TABLE point_content (
+  point_id TEXT COLLATE "C" NOT NULL REFERENCES distribution_points (id) ON DELETE CASCADE,
+  content_id TEXT COLLATE "C" NOT NULL,
+  version INTEGER NOT NULL,
+  manifest_sha256 TEXT NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT,
+  job_id TEXT COLLATE "C",
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (point_id, content_id, version)
+);
+CREATE INDEX point_content_content ON point_content (content_id, state);
+
+CREATE TABLE distribution_jobs (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  state TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  doc TEXT NOT NULL
+);
+CREATE INDEX distribution_jobs_created ON distribution_jobs (created_at, id);
+CREATE INDEX distribution_jobs_unfinished ON distribution_jobs (created_at, id) WHERE state IN ('queued', 'running');
+`,
+  },
+  {
+    version: 7,
+    name: 'boot media records and import links',
+    // As SQLite's media (migration 4) and import_links (migration 3). A media record names its
+    // token, and a link its local object, without a foreign key: a link to a deleted object is
+    // stale (the site checks), and tokens outlive their media for the audit trail.
+    sql: `
+CREATE TABLE media (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  type TEXT NOT NULL,
+  format TEXT NOT NULL,
+  state TEXT NOT NULL,
+  token_id TEXT COLLATE "C",
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT,
+  doc TEXT NOT NULL
+);
+CREATE INDEX media_created ON media (created_at, id);
+
+CREATE TABLE import_links (
+  origin_site TEXT COLLATE "C" NOT NULL,
+  origin_id TEXT COLLATE "C" NOT NULL,
+  type TEXT NOT NULL,
+  local_id TEXT COLLATE "C" NOT NULL,
+  imported_at BIGINT NOT NULL,
+  PRIMARY KEY (origin_site, origin_id)
+);
+CREATE INDEX import_links_local ON import_links (local_id);
+`,
+  },
+  {
+    version: 8,
+    name: 'content records',
+    // As SQLite's content (migrations 1 and 2): the whole object as doc, the ContentInfo policy
+    // reads as info (never missing here), the current version's number.
+    sql: `
+CREATE TABLE content (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  doc TEXT NOT NULL,
+  info TEXT NOT NULL,
+  current_version INTEGER,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX content_kind ON content (kind, id);
+`,
+  },
+  {
+    version: 9,
+    name: 'one id space and the secret key id',
+    // As SQLite's migrations 7 and 6: every id of the site is claimed here once, whatever its
+    // kind (the counters of migration 1 count per kind); and the id of the key secrets are
+    // sealed with, so a node started with another key is refused before it writes anything.
+    sql: `
+CREATE TABLE site_ids (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  kind TEXT NOT NULL
+);
+CREATE TABLE secret_keys (
+  key_id TEXT COLLATE "C" PRIMARY KEY,
+  created_at BIGINT NOT NULL
+);
+`,
+  },
 ];

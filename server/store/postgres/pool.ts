@@ -27,7 +27,8 @@ export interface PgPoolOptions {
 }
 
 export function createPool(url: string, opts: PgPoolOptions = {}): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, types: storeTypes(), ...(opts.max !== undefined ? { max: opts.max } : {}) });
+  // A server that does not answer is an error after 5 s, not a request that waits for ever.
+  const pool = new pg.Pool({ connectionString: url, types: storeTypes(), connectionTimeoutMillis: 5_000, ...(opts.max !== undefined ? { max: opts.max } : {}) });
   pool.on('error', (e) => opts.onIdleError?.(e));
   return pool;
 }

@@ -1,10 +1,14 @@
 /** Settings rows on PostgreSQL: `settings (name, value TEXT)`, the value JSON text. */
+import { SITE_SETTINGS, type NoteChange } from '../../site/repos/changes.js';
 import type { SettingsRepo } from '../../site/repos/settings.js';
 import { jsonText } from '../rows.js';
 import type { PgQuery } from './query.js';
 
 export class PgSettingsRepo implements SettingsRepo {
-  constructor(private readonly q: PgQuery) {}
+  constructor(
+    private readonly q: PgQuery,
+    private readonly note: NoteChange,
+  ) {}
 
   async get(name: string): Promise<unknown> {
     const row = (await this.q<{ value: string }>('SELECT value FROM settings WHERE name = $1', [name])).rows[0];
@@ -14,9 +18,23 @@ export class PgSettingsRepo implements SettingsRepo {
   async put(name: string, value: unknown): Promise<void> {
     const text = jsonText(value, `setting ${name}`);
     await this.q('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [name, text]);
+    if (name === SITE_SETTINGS) this.note({ kind: 'settings', value });
   }
 
   async delete(name: string): Promise<boolean> {
-    return ((await this.q('DELETE FROM settings WHERE name = $1', [name])).rowCount ?? 0) > 0;
+    const gone = ((await this.q('DELETE FROM settings WHERE name = $1', [name])).rowCount ?? 0) > 0;
+    if (gone && name === SITE_SETTINGS) this.note({ kind: 'settings' });
+    return gone;
+  }
+
+  async putIfAbsent(name: string, value: unknown): Promise<unknown> {
+    const text = jsonText(value, `setting ${name}`);
+    // Two statements: under READ COMMITTED the SELECT sees the row a concurrent writer committed
+    // (the INSERT waited for it and did nothing), which a single statement's snapshot would not.
+    if (((await this.q('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, text])).rowCount ?? 0) > 0) {
+      if (name === SITE_SETTINGS) this.note({ kind: 'settings', value });
+      return value;
+    }
+    return this.get(name);
   }
 }

@@ -1,12 +1,11 @@
 /** Status messages and R-19 records on PostgreSQL (`status_messages`, `required_pxe_starts`). */
 import type { StatusMessage } from '../../../policy/status.js';
 import type { Page, PageRequest } from '../../site/repos/common.js';
-import type { RequiredPxeStart, StatusFilter, StatusRepo } from '../../site/repos/status.js';
+import type { StatusFilter, StatusRepo } from '../../site/repos/status.js';
 import { checkPage, jsonText, pgPlaceholder, whereOf } from '../rows.js';
 import { oneRow, type PgQuery } from './query.js';
 
 const parse = (rows: { doc: string }[]): StatusMessage[] => rows.map((r) => JSON.parse(r.doc) as StatusMessage);
-const START_COLUMNS = 'computer_id AS "computerId", deployment_id AS "deploymentId", started_at AS "startedAt"';
 
 export class PgStatusRepo implements StatusRepo {
   constructor(private readonly q: PgQuery) {}
@@ -34,21 +33,4 @@ export class PgStatusRepo implements StatusRepo {
     return { items: parse(rows.rows), total, offset: page.offset, limit: page.limit };
   }
 
-  async recordRequiredPxeStart(s: RequiredPxeStart): Promise<boolean> {
-    const sql = 'INSERT INTO required_pxe_starts (computer_id, deployment_id, started_at) VALUES ($1, $2, $3) ON CONFLICT (computer_id, deployment_id) DO NOTHING';
-    return ((await this.q(sql, [s.computerId, s.deploymentId, s.startedAt])).rowCount ?? 0) > 0;
-  }
-
-  async requiredPxeStarts(): Promise<RequiredPxeStart[]> {
-    return (await this.q<RequiredPxeStart>(`SELECT ${START_COLUMNS} FROM required_pxe_starts ORDER BY computer_id, deployment_id`)).rows;
-  }
-
-  async requiredPxeStartsOf(computerId: string): Promise<RequiredPxeStart[]> {
-    return (await this.q<RequiredPxeStart>(`SELECT ${START_COLUMNS} FROM required_pxe_starts WHERE computer_id = $1 ORDER BY started_at, deployment_id`, [computerId])).rows;
-  }
-
-  async clearRequiredPxeStarts(target: { readonly computerId: string } | { readonly deploymentId: string }): Promise<number> {
-    const [column, value] = 'computerId' in target ? ['computer_id', target.computerId] : ['deployment_id', target.deploymentId];
-    return (await this.q(`DELETE FROM required_pxe_starts WHERE ${column} = $1`, [value])).rowCount ?? 0;
-  }
 }

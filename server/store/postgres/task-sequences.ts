@@ -3,6 +3,7 @@
  * secrets are sealed as on SQLite, through the secret binding of the store's pool, so a document
  * reads the same on either engine.
  */
+import type { NoteChange } from '../../site/repos/changes.js';
 import type { Folder } from '../../../policy/folders.js';
 import type { TaskSequence } from '../../../policy/task-sequences/model.js';
 import type { FolderRepo, TaskSequenceRepo } from '../../site/repos/task-sequences.js';
@@ -18,6 +19,7 @@ export class PgTaskSequenceRepo implements TaskSequenceRepo {
     private readonly q: PgQuery,
     /** The handle the store's secret binding is keyed by (its pool). */
     private readonly secrets: SecretHolder,
+    private readonly note: NoteChange,
   ) {}
 
   async put(ts: TaskSequence, updatedAt: number): Promise<void> {
@@ -27,6 +29,7 @@ export class PgTaskSequenceRepo implements TaskSequenceRepo {
         'ON CONFLICT (id) DO UPDATE SET name = excluded.name, folder_id = excluded.folder_id, doc = excluded.doc, updated_at = excluded.updated_at',
       [ts.id, ts.name, ts.folderId, doc, updatedAt],
     );
+    this.note({ kind: 'doc', table: TABLE, id: ts.id, doc: ts });
   }
 
   private async where(sql: string, args: readonly unknown[] = []): Promise<TaskSequence[]> {
@@ -38,7 +41,9 @@ export class PgTaskSequenceRepo implements TaskSequenceRepo {
   }
 
   async delete(id: string): Promise<boolean> {
-    return ((await this.q('DELETE FROM task_sequences WHERE id = $1', [id])).rowCount ?? 0) > 0;
+    const gone = ((await this.q('DELETE FROM task_sequences WHERE id = $1', [id])).rowCount ?? 0) > 0;
+    if (gone) this.note({ kind: 'doc', table: TABLE, id, doc: null });
+    return gone;
   }
 
   list(): Promise<TaskSequence[]> {

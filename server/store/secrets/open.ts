@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { openDatabase, type Db } from '../db.js';
 import { MIGRATIONS } from '../migrations.js';
-import { bindSecrets, cipherOf, takeSealed } from './binding.js';
+import { bindSecrets, cipherOf, takeSealed, type SecretBinding } from './binding.js';
 import { isEnvelope, keyIdOf, SecretCipher, SecretError } from './cipher.js';
 import { newKey, readKeyFile, replaceFile, writeKeyFile, type SecretKey } from './key.js';
 import { recordKeyId, storedKeyIds, walkSecrets } from './stored.js';
@@ -80,7 +80,16 @@ export function holdExclusive(db: Db): void {
 }
 
 function loadKey(db: Db, opts: OpenSiteDatabaseOptions): void {
-  const stored = storedKeyIds(db);
+  const cipher = loadCipher(opts, storedKeyIds(db), `the site database ${db.name}`);
+  bindSecrets(db, bindingOf(cipher, opts.log));
+}
+
+/**
+ * The site's secret key, checked against the key ids the database records (`stored`): from
+ * OSDEPLOY_SECRET_KEY, a key file, or the default key file (made on the first start of a
+ * database that holds no secrets yet). `where` names the database in messages.
+ */
+export function loadCipher(opts: SecretKeyConfig & { readonly log?: Logger }, stored: readonly string[], where: string): SecretCipher {
   const source = keySourceOf(opts);
   let key: Buffer;
   if (source.kind === 'env') key = opts.secretKey!.bytes();
@@ -91,7 +100,7 @@ function loadKey(db: Db, opts: OpenSiteDatabaseOptions): void {
       if (stored.length > 0) {
         throw new SecretError(
           'no-key',
-          `the site database ${db.name} holds secrets encrypted with key ${stored.join(', ')}, but the key file ${source.file} is missing; restore it from a backup (or give that key with OSDEPLOY_SECRET_KEY or OSDEPLOY_SECRET_KEY_FILE). No new key is made: it could never open them.`,
+          `${where} holds secrets encrypted with key ${stored.join(', ')}, but the key file ${source.file} is missing; restore it from a backup (or give that key with OSDEPLOY_SECRET_KEY or OSDEPLOY_SECRET_KEY_FILE). No new key is made: it could never open them.`,
         );
       }
       writeKeyFile(source.file, newKey(), { replace: false });
@@ -103,22 +112,27 @@ function loadKey(db: Db, opts: OpenSiteDatabaseOptions): void {
     key = readKeyFile(source.file);
   }
   const cipher = new SecretCipher(key, describeSource(source));
-  if (stored.length > 0 && !stored.includes(cipher.keyId)) throw wrongKey(db, cipher, stored);
+  if (stored.length > 0 && !stored.includes(cipher.keyId)) throw wrongKey(where, cipher, stored);
+  return cipher;
+}
+
+/** How a store opens sealed values with the cipher: an unreadable one is logged once, by name. */
+export function bindingOf(cipher: SecretCipher, log?: Logger): SecretBinding {
   const reported = new Set<string>();
-  bindSecrets(db, {
+  return {
     cipher,
     onUnreadable: (what, err) => {
       if (reported.has(what)) return;
       reported.add(what);
-      opts.log?.error({ secret: what, code: err.code }, `${err.message}; it is left out until it is given again`);
+      log?.error({ secret: what, code: err.code }, `${err.message}; it is left out until it is given again`);
     },
-  });
+  };
 }
 
-function wrongKey(db: Db, cipher: SecretCipher, stored: readonly string[]): SecretError {
+function wrongKey(where: string, cipher: SecretCipher, stored: readonly string[]): SecretError {
   return new SecretError(
     'wrong-key',
-    `${cipher.source} (key ${cipher.keyId}) is not the key the secrets in ${db.name} were encrypted with (key ${stored.join(', ')}); nothing was changed. Start with that key: restore its key file, or set OSDEPLOY_SECRET_KEY or OSDEPLOY_SECRET_KEY_FILE to it.`,
+    `${cipher.source} (key ${cipher.keyId}) is not the key the secrets in ${where} were encrypted with (key ${stored.join(', ')}); nothing was changed. Start with that key: restore its key file, or set OSDEPLOY_SECRET_KEY or OSDEPLOY_SECRET_KEY_FILE to it.`,
   );
 }
 

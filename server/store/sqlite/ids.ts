@@ -1,15 +1,28 @@
-/** The site's id space on SQLite: one row of `counters`, advanced in the caller's transaction. */
-import { checkIdKind, type IdKind, type IdRepo } from '../../site/repos/ids.js';
-import { NEXT_ID_ARGS, NEXT_ID_SQL, sqlitePlaceholder } from '../rows.js';
+/** Ids on SQLite: per-kind rows of `counters` and the claims of `site_ids` (migration 7), in the caller's transaction. */
+import { checkIdKind, ID_SQL, type IdKind, type IdRepo } from '../../site/repos/ids.js';
+import { sqlitePlaceholder } from '../rows.js';
 import type { SqliteExec } from './statements.js';
 
-const SQL = NEXT_ID_SQL(sqlitePlaceholder);
+const SQL = ID_SQL(sqlitePlaceholder);
 
 export class SqliteIdRepo implements IdRepo {
   constructor(private readonly exec: SqliteExec) {}
 
-  async next(kind: IdKind): Promise<number> {
+  async claim(kind: IdKind, format: (n: number) => string): Promise<string> {
     checkIdKind(kind);
-    return this.exec((q) => (q.get<{ value: number }>(SQL, ...NEXT_ID_ARGS) as { value: number }).value);
+    return this.exec((q) =>
+      // One savepoint: the counter and the claim land together even outside a caller's transaction.
+      q.db.transaction(() => {
+        for (;;) {
+          const id = format((q.get<{ value: number }>(SQL.advance, kind) as { value: number }).value);
+          if (q.run(SQL.claim, id, kind).changes === 1) return id;
+        }
+      })(),
+    );
+  }
+
+  async hold(id: string, kind: IdKind): Promise<void> {
+    checkIdKind(kind);
+    await this.exec((q) => q.run(SQL.claim, id, kind));
   }
 }

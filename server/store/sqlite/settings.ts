@@ -1,5 +1,7 @@
 /** Settings rows on SQLite: `settings (name, value TEXT)`, the value JSON text. */
+import { SITE_SETTINGS } from '../../site/repos/changes.js';
 import type { SettingsRepo } from '../../site/repos/settings.js';
+import { recordChange } from '../change-journal.js';
 import { jsonText } from '../rows.js';
 import type { SqliteExec } from './statements.js';
 
@@ -26,10 +28,27 @@ export class SqliteSettingsRepo implements SettingsRepo {
     const text = jsonText(value, `setting ${name}`);
     return this.exec((q) => {
       q.run('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value', name, text);
+      // The site settings are a policy input: the policy state hears of it once this commits.
+      if (name === SITE_SETTINGS) recordChange(q.db, { kind: 'settings', value });
     });
   }
 
   async delete(name: string): Promise<boolean> {
-    return this.exec((q) => q.run('DELETE FROM settings WHERE name = ?', name).changes > 0);
+    return this.exec((q) => {
+      const gone = q.run('DELETE FROM settings WHERE name = ?', name).changes > 0;
+      if (gone && name === SITE_SETTINGS) recordChange(q.db, { kind: 'settings' });
+      return gone;
+    });
+  }
+
+  async putIfAbsent(name: string, value: unknown): Promise<unknown> {
+    const text = jsonText(value, `setting ${name}`);
+    return this.exec((q) => {
+      if (q.run('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING', name, text).changes > 0) {
+        if (name === SITE_SETTINGS) recordChange(q.db, { kind: 'settings', value });
+        return value;
+      }
+      return parseSetting((q.get<{ value: string }>('SELECT value FROM settings WHERE name = ?', name) as { value: string }).value);
+    });
   }
 }

@@ -12,28 +12,10 @@
 import { createRequire } from 'node:module';
 import { threadId, Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import type { StatusRow, StatusWriteResult, StatusWriter } from '../../site/repos/status.js';
 import type { Db } from '../db.js';
 
-export interface StatusRow {
-  readonly id: string;
-  readonly at: number;
-  readonly computerId: string;
-  readonly deploymentId: string;
-  readonly kind: string;
-  /** The message document, as JSON text. */
-  readonly doc: string;
-  /** R-19: record that this computer started this Required deployment from PXE, if the message is new. */
-  readonly requiredPxeStart: boolean;
-}
-
-export interface StatusWriteResult {
-  /** Per row: stored (true) or a duplicate of a message stored before (false). */
-  readonly inserted: readonly boolean[];
-  /** R-19 records this batch added. */
-  readonly pxeStartsAdded: readonly { readonly computerId: string; readonly deploymentId: string }[];
-  /** The thread that wrote it (0: the main thread). */
-  readonly thread: number;
-}
+export type { StatusRow, StatusWriteResult, StatusWriter } from '../../site/repos/status.js';
 
 const INSERT_MESSAGE = 'INSERT INTO status_messages (id, at, computer_id, deployment_id, kind, doc) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING';
 const INSERT_PXE_START = 'INSERT INTO required_pxe_starts (computer_id, deployment_id, started_at) VALUES (?, ?, ?) ON CONFLICT (computer_id, deployment_id) DO NOTHING';
@@ -77,10 +59,6 @@ parentPort.on('message', (m) => {
 });
 `;
 
-export interface StatusWriter {
-  write(rows: readonly StatusRow[], now: number): Promise<StatusWriteResult>;
-  close(): Promise<void>;
-}
 
 /** Writes on the calling thread (a database in memory, or no worker). */
 export class InlineStatusWriter implements StatusWriter {

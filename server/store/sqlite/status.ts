@@ -1,12 +1,11 @@
 /** Status messages and R-19 records on SQLite (`status_messages`, `required_pxe_starts`). */
 import type { StatusMessage } from '../../../policy/status.js';
 import type { Page, PageRequest } from '../../site/repos/common.js';
-import type { RequiredPxeStart, StatusFilter, StatusRepo } from '../../site/repos/status.js';
+import type { StatusFilter, StatusRepo } from '../../site/repos/status.js';
 import { checkPage, jsonText, sqlitePlaceholder, whereOf } from '../rows.js';
 import type { SqliteExec } from './statements.js';
 
 const parse = (rows: { doc: string }[]): StatusMessage[] => rows.map((r) => JSON.parse(r.doc) as StatusMessage);
-const START_COLUMNS = 'computer_id AS "computerId", deployment_id AS "deploymentId", started_at AS "startedAt"';
 
 export class SqliteStatusRepo implements StatusRepo {
   constructor(private readonly exec: SqliteExec) {}
@@ -38,24 +37,4 @@ export class SqliteStatusRepo implements StatusRepo {
     });
   }
 
-  async recordRequiredPxeStart(s: RequiredPxeStart): Promise<boolean> {
-    return this.exec(
-      (q) =>
-        q.run('INSERT INTO required_pxe_starts (computer_id, deployment_id, started_at) VALUES (?, ?, ?) ON CONFLICT (computer_id, deployment_id) DO NOTHING', s.computerId, s.deploymentId, s.startedAt)
-          .changes > 0,
-    );
-  }
-
-  async requiredPxeStarts(): Promise<RequiredPxeStart[]> {
-    return this.exec((q) => q.all<RequiredPxeStart>(`SELECT ${START_COLUMNS} FROM required_pxe_starts ORDER BY computer_id, deployment_id`));
-  }
-
-  async requiredPxeStartsOf(computerId: string): Promise<RequiredPxeStart[]> {
-    return this.exec((q) => q.all<RequiredPxeStart>(`SELECT ${START_COLUMNS} FROM required_pxe_starts WHERE computer_id = ? ORDER BY started_at, deployment_id`, computerId));
-  }
-
-  async clearRequiredPxeStarts(target: { readonly computerId: string } | { readonly deploymentId: string }): Promise<number> {
-    const [column, value] = 'computerId' in target ? ['computer_id', target.computerId] : ['deployment_id', target.deploymentId];
-    return this.exec((q) => q.run(`DELETE FROM required_pxe_starts WHERE ${column} = ?`, value).changes);
-  }
 }

@@ -11,12 +11,17 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { StoreUsageError, type SiteRepos, type SiteStore } from '../../site/repos/store.js';
+import type { CommitListener } from '../../site/repos/changes.js';
+import { closeJournal, journaled, onCommittedChanges, openJournal } from '../change-journal.js';
 import { openDatabase, type Db } from '../db.js';
 import { SqliteAuditRepo } from './audit.js';
 import { SqliteCollectionRepo } from './collections.js';
 import { SqliteComputerRepo } from './computers.js';
+import { SqliteContentRepo } from './content.js';
 import { SqliteDeploymentRepo } from './deployments.js';
 import { SqliteIdRepo } from './ids.js';
+import { SqliteImportLinkRepo, SqliteMediaRepo } from './media.js';
+import { SqliteDistributionJobRepo, SqliteHoldingRepo, SqlitePointGroupRepo, SqlitePointRepo } from './points.js';
 import { SqliteSettingsRepo } from './settings.js';
 import { Statements, type SqliteExec } from './statements.js';
 import { SqliteStatusRepo } from './status.js';
@@ -34,6 +39,13 @@ const reposOn = (exec: SqliteExec): SiteRepos => ({
   deployments: new SqliteDeploymentRepo(exec),
   taskSequences: new SqliteTaskSequenceRepo(exec),
   folders: new SqliteFolderRepo(exec),
+  media: new SqliteMediaRepo(exec),
+  importLinks: new SqliteImportLinkRepo(exec),
+  points: new SqlitePointRepo(exec),
+  pointGroups: new SqlitePointGroupRepo(exec),
+  holdings: new SqliteHoldingRepo(exec),
+  distributionJobs: new SqliteDistributionJobRepo(exec),
+  content: new SqliteContentRepo(exec),
 });
 
 interface Scope {
@@ -57,6 +69,13 @@ export class SqliteSiteStore implements SiteStore {
   readonly deployments: SiteRepos['deployments'];
   readonly taskSequences: SiteRepos['taskSequences'];
   readonly folders: SiteRepos['folders'];
+  readonly media: SiteRepos['media'];
+  readonly importLinks: SiteRepos['importLinks'];
+  readonly points: SiteRepos['points'];
+  readonly pointGroups: SiteRepos['pointGroups'];
+  readonly holdings: SiteRepos['holdings'];
+  readonly distributionJobs: SiteRepos['distributionJobs'];
+  readonly content: SiteRepos['content'];
   private readonly q: Statements;
   private readonly inside = new AsyncLocalStorage<Scope>();
   private tail: Promise<unknown> = Promise.resolve();
@@ -70,7 +89,7 @@ export class SqliteSiteStore implements SiteStore {
     // Each call of the store's own repositories is its own transaction (reads see one state).
     const autocommit: SqliteExec = (work) => {
       this.usable();
-      return this.serial(() => this.db.transaction(() => work(this.q))());
+      return this.serial(() => journaled(this.db, () => work(this.q)));
     };
     const repos = reposOn(autocommit);
     this.settings = repos.settings;
@@ -83,6 +102,13 @@ export class SqliteSiteStore implements SiteStore {
     this.deployments = repos.deployments;
     this.taskSequences = repos.taskSequences;
     this.folders = repos.folders;
+    this.media = repos.media;
+    this.importLinks = repos.importLinks;
+    this.points = repos.points;
+    this.pointGroups = repos.pointGroups;
+    this.holdings = repos.holdings;
+    this.distributionJobs = repos.distributionJobs;
+    this.content = repos.content;
   }
 
   private usable(): void {
@@ -112,18 +138,28 @@ export class SqliteSiteStore implements SiteStore {
       };
       if (this.db.inTransaction) throw new StoreUsageError('the connection is already in a transaction that this store did not begin');
       // IMMEDIATE: take the write lock now, so a second process cannot make us fail at COMMIT.
+      // What the transaction changes among the policy inputs is reported after COMMIT, never before.
+      const journal = openJournal(this.db);
       this.db.exec('BEGIN IMMEDIATE');
+      let committed = false;
       try {
         const result = await this.inside.run(scope, () => fn(reposOn(exec)));
         scope.open = false;
         this.db.exec('COMMIT');
+        committed = true;
         return result;
       } catch (e) {
         scope.open = false;
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         throw e;
+      } finally {
+        closeJournal(this.db, journal, committed);
       }
     });
+  }
+
+  onCommitted(fn: CommitListener): () => void {
+    return onCommittedChanges(this.db, fn);
   }
 
   async close(): Promise<void> {

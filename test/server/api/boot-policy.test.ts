@@ -105,7 +105,7 @@ t.test('R-19 a Required PXE deployment runs once until cleared', async (t) => {
   const dep = await deploy(h, { taskSequenceId: tsId, collectionId: col, purpose: 'required', assignments: ASAP, availability: 'mediaPxe' });
   t.match(await boot(h, `mac=${MAC}`), { kind: 'run', why: 'required', deploymentId: dep });
 
-  recordRequiredPxeStart(h.ctx, pc, dep);
+  await recordRequiredPxeStart(h.ctx, pc, dep);
   t.match(await boot(h, `mac=${MAC}`), { kind: 'nothing', reason: /already started from PXE \(R-19\)/ });
   t.match(await boot(h, `mac=${MAC}&source=media`), { kind: 'run', deploymentId: dep }, 'media boots are not affected');
 

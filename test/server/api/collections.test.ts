@@ -171,10 +171,10 @@ t.test('R-19 clear required PXE deployments for a collection', async (t) => {
   const b = await computer(h, 'B');
   const outsider = await computer(h, 'C');
   const col = await collection(h, 'Lab', { directMemberIds: [a, b] });
-  recordRequiredPxeStart(h.ctx, a, 'PS120001');
-  recordRequiredPxeStart(h.ctx, b, 'PS120001');
-  recordRequiredPxeStart(h.ctx, b, 'PS120002');
-  recordRequiredPxeStart(h.ctx, outsider, 'PS120001');
+  await recordRequiredPxeStart(h.ctx, a, 'PS120001');
+  await recordRequiredPxeStart(h.ctx, b, 'PS120001');
+  await recordRequiredPxeStart(h.ctx, b, 'PS120002');
+  await recordRequiredPxeStart(h.ctx, outsider, 'PS120001');
 
   const tech = await h.call('POST', `/collections/${col}/clear-required-pxe`, { token: h.tokens.technician });
   t.equal(tech.status, 403, 'an administrative action');

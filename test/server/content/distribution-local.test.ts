@@ -7,7 +7,6 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { DistributionService } from '../../../server/site/distribution.js';
-import { getJob, holdings, putHolding, putJob } from '../../../server/store/points.js';
 import { newJob } from '../../../content/distribution-job.js';
 import { apiHarness, collection, computer, type ApiHarness, type Json } from '../../fixtures/api-harness.js';
 import { folder } from './harness.js';
@@ -132,19 +131,20 @@ t.test('R-07 groups and collection associations reach their points; unknown targ
   t.match(await h.call('POST', '/distributions', { body: { taskSequenceId: tsId, contentIds: [pkgId], pointIds: ['DP1'] } }), { status: 400 });
   t.match(await h.call('PUT', `/collections/SMS99999/distribution-points/DP1`), { status: 404 });
   const unimported = await h.call('POST', '/content', { body: { kind: 'package', name: 'Later', sourcePath: folder(t, { 'x': 'x' }) } });
-  h.ctx.library.records.putSync({ ...h.ctx.library.records.getSync(unimported.json.id)!, versions: [] });
+  await h.ctx.library.records.put({ ...(await h.ctx.library.records.get(unimported.json.id))!, versions: [] });
   t.match(await h.call('POST', '/distributions', { body: { contentIds: [unimported.json.id], pointIds: ['DP1'] } }), { status: 422, json: { rule: 'R-07', message: /import its source first/ } });
   t.equal((await h.call('POST', '/distributions', { token: h.tokens.technician, body: { taskSequenceId: tsId, pointIds: ['DP1'] } })).status, 403);
 });
 
 t.test('R-07 a job the last run left unfinished is failed with the reason at the next start', async (t) => {
   const { h, pkgId } = await scenario(t);
-  const v = h.ctx.library.records.getSync(pkgId)!.versions[0]!;
+  const v = (await h.ctx.library.records.get(pkgId))!.versions[0]!;
   const job = newJob('J77', h.ctx.now(), 'test', 'left running', [{ pointId: 'DP1', contentId: pkgId, version: 1, manifestSha256: v.manifestSha256, bytes: v.totalSize, files: 2 }], []);
-  putJob(h.db, { ...job, state: 'running' });
-  putHolding(h.db, { pointId: 'DP1', contentId: pkgId, version: 1, manifestSha256: v.manifestSha256, state: 'inProgress', reason: null, jobId: 'J77', updatedAt: 0 });
+  await h.ctx.store.distributionJobs.put({ ...job, state: 'running' });
+  await h.ctx.store.holdings.put({ pointId: 'DP1', contentId: pkgId, version: 1, manifestSha256: v.manifestSha256, state: 'inProgress', reason: null, jobId: 'J77', updatedAt: 0 });
   const restarted = new DistributionService(h.ctx, { publicUrl: () => 'http://x', log: h.app.log as never });
   t.teardown(() => restarted.close());
-  t.match(getJob(h.db, 'J77'), { state: 'completedWithFailures', items: [{ state: 'failed', reason: /interrupted/ }] });
-  t.match(holdings(h.db, { contentId: pkgId }), [{ state: 'failed', reason: /interrupted/ }]);
+  await restarted.start();
+  t.match(await h.ctx.store.distributionJobs.get('J77'), { state: 'completedWithFailures', items: [{ state: 'failed', reason: /interrupted/ }] });
+  t.match(await h.ctx.store.holdings.list({ contentId: pkgId }), [{ state: 'failed', reason: /interrupted/ }]);
 });

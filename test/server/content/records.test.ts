@@ -8,8 +8,10 @@ import t from 'tap';
 import { createContent, getContent, importFolder } from '../../../content/library.js';
 import { MemoryContentStore } from '../../../content/memory-store.js';
 import { migrate, openDatabase } from '../../../server/store/db.js';
-import { SqliteLibraryRecords } from '../../../server/store/library-records.js';
+import { SiteLibraryRecords } from '../../../server/site/library-records.js';
+import { SqliteContentReads } from '../../../server/store/library-records.js';
 import { MIGRATIONS } from '../../../server/store/migrations.js';
+import { SqliteSiteStore } from '../../../server/store/sqlite/store.js';
 import { folder, tempDir } from './harness.js';
 
 t.test('R-06 migration 2 converts metadata-only content records and keeps their policy facts', async (t) => {
@@ -28,22 +30,24 @@ t.test('R-06 migration 2 converts metadata-only content records and keeps their 
   const db = openDatabase(file);
   t.teardown(() => db.close());
   t.equal(migrate(db, MIGRATIONS), 0, 'already at the latest schema');
-  const records = new SqliteLibraryRecords(db, () => 0);
-  t.match(records.getSync('PS100001'), { kind: 'bootImage', os: 'winpe', architecture: 'x64', withoutSource: true, sourcePath: '', versions: [] });
-  t.match(records.getSync('PS100002'), { kind: 'package', programs: [], allowRunFromDistributionPoint: true });
-  t.notOk('architecture' in records.getSync('PS100002')!, 'a field the kind does not have is dropped');
-  t.same(records.info('PS100003'), { kind: 'application', id: 'PS100003', name: 'App', usable: true, dependencies: ['PS100004'] });
-  t.same(records.info('PS100004'), { kind: 'application', id: 'PS100004', name: 'Runtime', usable: false, unusableReason: 'source folder missing', dependencies: [] });
-  t.same(records.infos().map((i) => i.id), ['PS100001', 'PS100002', 'PS100003', 'PS100004']);
+  const content = new SqliteSiteStore(db).content;
+  t.match(await content.get('PS100001'), { kind: 'bootImage', os: 'winpe', architecture: 'x64', withoutSource: true, sourcePath: '', versions: [] });
+  t.match(await content.get('PS100002'), { kind: 'package', programs: [], allowRunFromDistributionPoint: true });
+  t.notOk('architecture' in (await content.get('PS100002'))!, 'a field the kind does not have is dropped');
+  t.same(await content.info('PS100003'), { kind: 'application', id: 'PS100003', name: 'App', usable: true, dependencies: ['PS100004'] });
+  t.same(await content.info('PS100004'), { kind: 'application', id: 'PS100004', name: 'Runtime', usable: false, unusableReason: 'source folder missing', dependencies: [] });
+  t.same((await content.infos()).map((i) => i.id), ['PS100001', 'PS100002', 'PS100003', 'PS100004']);
+  t.same(new SqliteContentReads(db, () => 0).info('PS100003'), await content.info('PS100003'), 'the synchronous read agrees');
   for (const table of ['distribution_points', 'distribution_point_groups', 'point_content', 'distribution_jobs']) {
     t.ok(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?").get(table), `table ${table}`);
   }
 });
 
-t.test('R-06 the content library runs on the SQLite records: one row per object, policy facts kept current', async (t) => {
+t.test('R-06 the content library runs on the content repository: one row per object, policy facts kept current', async (t) => {
   const db = openDatabase(path.join(tempDir(t), 'site.db'));
   t.teardown(() => db.close());
-  const records = new SqliteLibraryRecords(db, () => 42);
+  const store = new SqliteSiteStore(db);
+  const records = new SiteLibraryRecords(() => store.content, new SqliteContentReads(db, () => 42), () => 42);
   const lib = { store: new MemoryContentStore(), records };
   await createContent(lib, { kind: 'package', id: 'P1', name: 'Pkg', sourcePath: '', programs: [], allowRunFromDistributionPoint: false });
   t.match(records.info('P1'), { usable: false, unusableReason: 'no content version; import its source' });
@@ -53,6 +57,7 @@ t.test('R-06 the content library runs on the SQLite records: one row per object,
   t.same(db.prepare('SELECT current_version, updated_at FROM content WHERE id = ?').get('P1'), { current_version: 1, updated_at: 42 });
   t.same((await records.list()).map((o) => o.id), ['P1']);
   t.equal(await records.get('nope'), undefined);
-  t.ok(records.deleteSync('P1'));
+  t.ok(await records.delete('P1'));
   t.equal(records.info('P1'), undefined);
+  t.equal(await records.delete('P1'), false);
 });

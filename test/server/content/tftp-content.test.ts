@@ -32,7 +32,7 @@ t.test('R-21/R-22 TFTP and /boot/ read declared boot files from the content stor
   const service = await startService(config, createLogger('silent'));
   t.teardown(() => service.close());
   const { content } = await createContentFromSource(service.ctx, 'test', { kind: 'bootImage', name: 'WinPE', os: 'winpe' }, src);
-  updateContent(service.ctx, 'test', content.id, { boot: { os: 'winpe', wim: `content/${content.id}/latest/boot.wim`, bcd: `content/${content.id}/latest/Boot/x64/BCD` } });
+  await updateContent(service.ctx, 'test', content.id, { boot: { os: 'winpe', wim: `content/${content.id}/latest/boot.wim`, bcd: `content/${content.id}/latest/Boot/x64/BCD` } });
   const tftpPort = (JSON.parse((await service.app.inject({ url: '/healthz' })).body) as { roles: { role: string; detail: string }[] }).roles
     .find((r) => r.role === 'tftp')!.detail.replace(/\D+/g, '');
 

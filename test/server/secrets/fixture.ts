@@ -73,7 +73,7 @@ export async function openSecretSite(t: Teardowns, dataDir: string, env: Record<
   });
   const log = createLogger('trace', sink);
   const config = loadConfig({ env, flags: { 'data-dir': dataDir } });
-  const { db, ctx } = openSite(config, log);
+  const { db, ctx } = await openSite(config, log);
   let app: FastifyInstance;
   try {
     app = await buildApp({ ctx, log, publicUrl: () => 'http://192.0.2.10:8080', bootFiles: new RootedFileSource([path.join(dataDir, 'tftproot')]), fetch: fakePoint });
@@ -81,7 +81,7 @@ export async function openSecretSite(t: Teardowns, dataDir: string, env: Record<
     db.close();
     throw e;
   }
-  const admin = createToken(ctx, 'test', { name: 'secrets test admin', role: 'admin' }).token;
+  const admin = (await createToken(ctx, 'test', { name: 'secrets test admin', role: 'admin' })).token;
   let closed = false;
   const close = async () => {
     if (closed) return;

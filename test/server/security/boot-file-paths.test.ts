@@ -117,8 +117,8 @@ t.test('L-5 a bad boot image already stored: its machine is told it is broken, t
 
   // As an old database holds it: written before the rule, straight into the records.
   const records = site.service.ctx.library.records;
-  const stored = records.getSync(bad)! as ContentObject & { boot: unknown };
-  records.putSync({ ...stored, boot: linux('../admin.token') } as ContentObject);
+  const stored = (await records.get(bad))! as ContentObject & { boot: unknown };
+  await records.put({ ...stored, boot: linux('../admin.token') } as ContentObject);
 
   const broken = await site.get(`/boot.ipxe?mac=${m1}&arch=x64`);
   t.equal(broken.status, 200, 'a script, not a 500');

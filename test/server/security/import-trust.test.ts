@@ -53,13 +53,13 @@ t.test('M-4 a source folder named in an export file is ignored; import {} cannot
   t.ok(done.warnings.includes(warning), 'so does the import result');
 
   const id = idOf(done, pkg);
-  t.equal(b.ctx.library.records.getSync(id)!.sourcePath, '', 'the record has no source folder');
+  t.equal((await b.ctx.library.records.get(id))!.sourcePath, '', 'the record has no source folder');
   t.equal((await must(b, 'GET', `/content/${id}`)).sourcePath, '');
   const again = await b.call('POST', `/content/${id}/import`, { body: {} });
   t.equal(again.status, 400, 'import {} has no folder to read');
   t.match(again.json, { field: 'sourcePath', message: /has no source folder; give one/ });
   t.notOk(await hasBlob(b, SECRET), 'nothing of the host folder reached the store');
-  t.equal(b.ctx.library.records.getSync(id)!.versions.length, 0);
+  t.equal((await b.ctx.library.records.get(id))!.versions.length, 0);
 });
 
 t.test('M-4 Overwrite without content keeps the source folder this site gave the object', async (t) => {
@@ -74,7 +74,7 @@ t.test('M-4 Overwrite without content keeps the source folder this site gave the
   const plan = await planUpload(b, await naming(entries, pkg, hostFolder), 'two.zip');
   const done = await must(b, 'POST', `/task-sequences/import/${plan.json.planId}/commit`, { actions: { [pkg]: 'overwrite' } });
   t.equal(idOf(done, pkg), id, 'overwritten in place');
-  t.equal(b.ctx.library.records.getSync(id)!.sourcePath, local, "this site's folder stays");
+  t.equal((await b.ctx.library.records.get(id))!.sourcePath, local, "this site's folder stays");
   const again = await must(b, 'POST', `/content/${id}/import`, {});
   t.equal(again.changed, false, 'import {} reads the local folder, unchanged');
   t.notOk(await hasBlob(b, SECRET), 'never the folder the file named');
@@ -91,7 +91,7 @@ t.test('M-4 with content, the source is the import path whatever the file says (
   t.ok(plan.json.warnings.some((w: string) => /ignored .*its source here is the import path \(tools_files\/<key>\)/.test(w)));
   const done = await must(b, 'POST', `/task-sequences/import/${plan.json.planId}/commit`, {});
   const id = idOf(done, pkg);
-  t.equal(b.ctx.library.records.getSync(id)!.sourcePath, path.join(b.dataDir, 'imports', 'tools_files', pkg));
+  t.equal((await b.ctx.library.records.get(id))!.sourcePath, path.join(b.dataDir, 'imports', 'tools_files', pkg));
   t.equal((await must(b, 'POST', `/content/${id}/import`, {})).changed, false, 'import {} reads the import path');
   t.notOk(await hasBlob(b, SECRET));
 });
@@ -110,7 +110,7 @@ t.test('M-4 a prestaged content file does not set the source folder at the point
   const result = (await up.json()) as Json;
   t.equal(up.status, 200, JSON.stringify(result));
   t.match(result.warnings, [new RegExp(`source folders named in the file are ignored \\(${pkg.id} ${JSON.stringify(hostFolder).replace(/[/.]/g, '\\$&')}\\)`)]);
-  t.equal(point.service.ctx.library.records.getSync(pkg.id)!.sourcePath, '', 'the point record has no source folder');
+  t.equal((await point.service.ctx.library.records.get(pkg.id))!.sourcePath, '', 'the point record has no source folder');
   const again = await point.api('POST', `/content/${pkg.id}/import`, {});
   t.equal(again.status, 400, 'import {} at the point has nothing to read');
   t.match(again.json, { field: 'sourcePath', message: /no source folder/ });

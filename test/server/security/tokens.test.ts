@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { createToken } from '../../../server/site/tokens.js';
-import { insertMedia, type MediaRecord } from '../../../server/site/media-records.js';
+import type { MediaRecord } from '../../../server/site/repositories.js';
 import { apiHarness, collection, computer, customTaskSequence, type ApiHarness, type Json } from '../../fixtures/api-harness.js';
 
 const VICTIM_MAC = '00:15:5d:77:00:01';
@@ -50,9 +50,9 @@ async function lab(t: { teardown(fn: () => unknown): void }): Promise<Lab> {
 const leaks = (body: string): boolean => body.includes(JOIN) || body.includes(HIDDEN);
 
 /** Unprotected bootable media with its token, as `POST /media` records them. */
-function unprotectedMedia(h: ApiHarness, o: { preferred: string | null; allowUnattended: boolean; protected?: boolean }): string {
+async function unprotectedMedia(h: ApiHarness, o: { preferred: string | null; allowUnattended: boolean; protected?: boolean }): Promise<string> {
   const id = `PS1M9${Math.floor(Math.random() * 1e4)}`;
-  const token = createToken(h.ctx, 'test', { name: `media ${id}`, role: 'client', mediaId: id });
+  const token = await createToken(h.ctx, 'test', { name: `media ${id}`, role: 'client', mediaId: id });
   const r: MediaRecord = {
     id,
     type: 'bootable',
@@ -74,7 +74,7 @@ function unprotectedMedia(h: ApiHarness, o: { preferred: string | null; allowUna
     error: null,
     output: null,
   };
-  insertMedia(h.ctx, r);
+  await h.ctx.store.media.insert(r);
   return token.token;
 }
 
@@ -87,7 +87,7 @@ const tokenInScript = (script: string): string | null => /osdeploy\.token=(osdb_
 
 t.test('H-1: a token from unprotected media reads no other machine’s secrets (by MAC or UUID), nor its client policy', async (t) => {
   const { h, victim, deployment } = await lab(t);
-  const stick = unprotectedMedia(h, { preferred: null, allowUnattended: false });
+  const stick = await unprotectedMedia(h, { preferred: null, allowUnattended: false });
   for (const q of [`mac=${VICTIM_MAC}&source=pxe&preferred=${deployment}&unattended=true`, `uuid=${VICTIM_UUID}&preferred=${deployment}&unattended=true`]) {
     const p = await policyOf(h, q, stick);
     t.equal(p.status, 200, q);
@@ -112,7 +112,7 @@ t.test('H-1: a token from unprotected media reads no other machine’s secrets (
 
 t.test('H-1b: a media token’s boot follows the media’s own settings; the query cannot widen it', async (t) => {
   const { h, deployment, hiddenDeployment } = await lab(t);
-  const stick = unprotectedMedia(h, { preferred: deployment, allowUnattended: false });
+  const stick = await unprotectedMedia(h, { preferred: deployment, allowUnattended: false });
   const p = await policyOf(h, `mac=${VICTIM_MAC}&source=media&preferred=${hiddenDeployment}&unattended=true`, stick);
   t.equal(p.status, 200);
   t.not(p.json.deploymentId, hiddenDeployment, 'the hidden deployment does not run');

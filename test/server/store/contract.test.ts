@@ -7,11 +7,14 @@
  */
 import t from 'tap';
 import { postgresSkipReason, testPostgres } from '../../fixtures/postgres.js';
+import { contentContract, contentSqliteOnly } from './contract/content-records.js';
 import { deploymentContract, deploymentSqliteOnly, taskSequenceContract } from './contract/deployment-records.js';
 import { postgresImpl, sqliteImpl, tempRoot, type Impl } from './contract/harness.js';
 import { idContract, twoPools } from './contract/ids.js';
+import { importLinkContract, mediaContract } from './contract/media-records.js';
 import { openPgTests, openSqliteTests, targetTests } from './contract/open-store.js';
 import { pgMigrations } from './contract/pg-migrations.js';
+import { pointContract, pointRecordsSqliteOnly } from './contract/point-records.js';
 import { collectionContract, computerContract, policyRecordsSqliteOnly } from './contract/policy-records.js';
 import { auditContract, settingsContract, tokenContract } from './contract/records.js';
 import { sqliteOnly, twoProcesses } from './contract/sqlite-only.js';
@@ -29,6 +32,10 @@ function contract(t: Parameters<typeof idContract>[0], impl: Impl, concurrent: P
   collectionContract(t, impl);
   deploymentContract(t, impl);
   taskSequenceContract(t, impl);
+  mediaContract(t, impl);
+  importLinkContract(t, impl);
+  pointContract(t, impl);
+  contentContract(t, impl);
 }
 
 targetTests(t);
@@ -40,6 +47,8 @@ t.test('sqlite', async (t) => {
   sqliteOnly(t, impl);
   policyRecordsSqliteOnly(t, impl);
   deploymentSqliteOnly(t, impl);
+  pointRecordsSqliteOnly(t, impl);
+  contentSqliteOnly(t, impl);
   openSqliteTests(t, root);
 });
 

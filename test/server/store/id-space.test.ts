@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { claimId, openDatabase } from '../../../server/store/db.js';
+import { openDatabase } from '../../../server/store/db.js';
+import { SqliteSiteStore } from '../../../server/store/sqlite/store.js';
 import { MIGRATIONS } from '../../../server/store/migrations.js';
 import { apiHarness } from '../../fixtures/api-harness.js';
 
@@ -58,18 +59,17 @@ t.test('an older database: the migration claims every stored id, so a new one sk
   const db = openDatabase(file);
   t.teardown(() => db.close());
   t.same(db.prepare('SELECT id, kind FROM site_ids').all(), [{ id: 'PS100011', kind: 'collection' }], 'the stored collection id is claimed');
-  const id = db.transaction(() => claimId(db, 'package', (n) => `PS1${n.toString(16).toUpperCase().padStart(5, '0')}`))();
+  const store = new SqliteSiteStore(db);
+  const packageId = (n: number): string => `PS1${n.toString(16).toUpperCase().padStart(5, '0')}`;
+  const id = await store.ids.claim('package', packageId);
   t.equal(id, 'PS100012', 'the 17th package skips the collection id PS100011');
-  const rolledBack = (() => {
-    try {
-      db.transaction(() => {
-        claimId(db, 'package', (n) => `PS1${n.toString(16).toUpperCase().padStart(5, '0')}`);
-        throw new Error('refused');
-      })();
-    } catch {
-      /* rolled back */
-    }
-    return db.transaction(() => claimId(db, 'package', (n) => `PS1${n.toString(16).toUpperCase().padStart(5, '0')}`))();
-  })();
+  await t.rejects(
+    store.transaction(async (tx) => {
+      await tx.ids.claim('package', packageId);
+      throw new Error('refused');
+    }),
+    /refused/,
+  );
+  const rolledBack = await store.ids.claim('package', packageId);
   t.equal(rolledBack, 'PS100013', 'a rolled-back claim gives its id back');
 });

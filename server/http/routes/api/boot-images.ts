@@ -26,7 +26,7 @@ export async function bootImageRoutes(api: FastifyInstance, ctx: SiteContext): P
   const tags = ['boot images'];
   const config = { roles: ['admin'] as const };
   api.get('/boot-images', { config: { roles: MEDIA_ROLES }, schema: { tags, description: 'R-25: the boot images media can start (content of kind bootImage)' } }, async () => ({
-    items: listContent(ctx).filter((c) => c.kind === 'bootImage'),
+    items: (await listContent(ctx)).filter((c) => c.kind === 'bootImage'),
   }));
   api.post('/boot-images/build', { config, schema: { tags, body: BuildBody } }, async (req, reply) =>
     reply.status(202).send(startBootImageBuild(ctx, actorOf(req), (req.body ?? {}) as BootImageBuildInput)),

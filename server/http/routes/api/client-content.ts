@@ -6,7 +6,7 @@
  */
 import { Type } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { getContentObject, getVersionFiles } from '../../../site/content.js';
+import { getContentObject, versionOf } from '../../../site/content.js';
 import type { SiteContext } from '../../../site/context.js';
 import { CLIENT_ROLES } from '../../auth.js';
 
@@ -15,8 +15,8 @@ const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }), v
 export async function clientContentRoutes(api: FastifyInstance, ctx: SiteContext): Promise<void> {
   api.get('/client-content/:id/:version', { config: { roles: CLIENT_ROLES }, schema: { tags: ['boot'], params: Params } }, async (req) => {
     const p = req.params as { id: string; version: string };
-    const object = getContentObject(ctx, p.id);
-    const v = getVersionFiles(ctx, p.id, Number(p.version));
+    const object = await getContentObject(ctx, p.id);
+    const v = versionOf(object, Number(p.version));
     return {
       id: object.id,
       kind: object.kind,

@@ -25,22 +25,22 @@ const CollectionInput = Type.Object(
 export async function collectionRoutes(api: FastifyInstance, ctx: SiteContext): Promise<void> {
   const tags = ['collections'];
   api.post('/collections', { schema: { tags, body: CollectionInput } }, async (req, reply) =>
-    reply.status(201).send(collectionView(ctx, createCollection(ctx, actorOf(req), req.body as never))),
+    reply.status(201).send(collectionView(ctx, await createCollection(ctx, actorOf(req), req.body as never))),
   );
-  api.get('/collections', { schema: { tags } }, async () => ({ items: listCollections(ctx).map((c) => collectionView(ctx, c)) }));
-  api.get('/collections/:id', { schema: { tags, params: IdParams } }, async (req) => collectionView(ctx, getCollection(ctx, (req.params as IdParams).id)));
+  api.get('/collections', { schema: { tags } }, async () => ({ items: (await listCollections(ctx)).map((c) => collectionView(ctx, c)) }));
+  api.get('/collections/:id', { schema: { tags, params: IdParams } }, async (req) => collectionView(ctx, await getCollection(ctx, (req.params as IdParams).id)));
   api.get('/collections/:id/members', { schema: { tags, params: IdParams } }, async (req) => {
-    const ids = collectionMembers(ctx, (req.params as IdParams).id);
+    const ids = await collectionMembers(ctx, (req.params as IdParams).id);
     return { total: ids.length, computerIds: ids };
   });
   api.patch('/collections/:id', { schema: { tags, params: IdParams, body: Type.Partial(CollectionInput, { additionalProperties: false }) } }, async (req) =>
-    collectionView(ctx, updateCollection(ctx, actorOf(req), (req.params as IdParams).id, req.body as never)),
+    collectionView(ctx, await updateCollection(ctx, actorOf(req), (req.params as IdParams).id, req.body as never)),
   );
   api.delete('/collections/:id', { schema: { tags, params: IdParams } }, async (req, reply) => {
-    deleteCollection(ctx, actorOf(req), (req.params as IdParams).id);
+    await deleteCollection(ctx, actorOf(req), (req.params as IdParams).id);
     return reply.status(204).send();
   });
   api.post('/collections/:id/clear-required-pxe', { schema: { tags, params: IdParams, description: 'R-19: clear Required PXE deployments for every member' } }, async (req) => ({
-    cleared: clearRequiredPxe(ctx, actorOf(req), { collectionId: (req.params as IdParams).id }),
+    cleared: await clearRequiredPxe(ctx, actorOf(req), { collectionId: (req.params as IdParams).id }),
   }));
 }

@@ -34,7 +34,7 @@ const ComputerPatch = Type.Partial(ComputerInput, { additionalProperties: false 
 export async function computerRoutes(api: FastifyInstance, ctx: SiteContext): Promise<void> {
   const tags = ['computers'];
   api.post('/computers', { schema: { tags, body: ComputerInput } }, async (req, reply) => {
-    const c = createComputer(ctx, actorOf(req), req.body as never);
+    const c = await createComputer(ctx, actorOf(req), req.body as never);
     return reply.status(201).send(computerView(c));
   });
 
@@ -46,7 +46,7 @@ export async function computerRoutes(api: FastifyInstance, ctx: SiteContext): Pr
       if (!body || !Array.isArray(body.computers)) throw invalid('body must be {"computers": [...]} or text/csv', 'computers');
       rows = body.computers;
     }
-    const created = importComputers(ctx, actorOf(req), rows as never);
+    const created = await importComputers(ctx, actorOf(req), rows as never);
     return reply.status(201).send({ imported: created.length, computers: created.map(computerView) });
   });
 
@@ -62,19 +62,19 @@ export async function computerRoutes(api: FastifyInstance, ctx: SiteContext): Pr
       },
     },
     async (req) => {
-      const page = listComputers(ctx, { ...(req.query as object), ...pageOf(req.query as object) });
+      const page = await listComputers(ctx, { ...(req.query as object), ...pageOf(req.query as object) });
       return { ...page, items: page.items.map(computerView) };
     },
   );
 
-  api.get('/computers/:id', { schema: { tags, params: IdParams } }, async (req) => computerView(getComputer(ctx, (req.params as IdParams).id)));
+  api.get('/computers/:id', { schema: { tags, params: IdParams } }, async (req) => computerView(await getComputer(ctx, (req.params as IdParams).id)));
 
   api.patch('/computers/:id', { schema: { tags, params: IdParams, body: ComputerPatch } }, async (req) =>
-    computerView(updateComputer(ctx, actorOf(req), (req.params as IdParams).id, req.body as never)),
+    computerView(await updateComputer(ctx, actorOf(req), (req.params as IdParams).id, req.body as never)),
   );
 
   api.delete('/computers/:id', { schema: { tags, params: IdParams } }, async (req, reply) => {
-    deleteComputer(ctx, actorOf(req), (req.params as IdParams).id);
+    await deleteComputer(ctx, actorOf(req), (req.params as IdParams).id);
     return reply.status(204).send();
   });
 }

@@ -12,7 +12,6 @@ import { blobPath, contentFilePath, signedUrl } from '../../../site/content-sign
 import { createContent, createContentFromSource, deleteContent, getContent, getContentObject, getVersionFiles, importContent, listContent, updateContent, versionsOf } from '../../../site/content.js';
 import type { SiteContext } from '../../../site/context.js';
 import { contentOfChoice } from '../../../site/distribution.js';
-import { holdings } from '../../../store/points.js';
 import { actorOf, ADMIN, CLIENT_ROLES } from '../../auth.js';
 import { Architecture, IdParams } from './common.js';
 
@@ -48,15 +47,15 @@ export async function contentRoutes(api: FastifyInstance, ctx: SiteContext, publ
   const tags = ['content'];
   api.post('/content', { schema: { tags, body: CreateBody } }, async (req, reply) => {
     const { sourcePath, ...input } = req.body as { sourcePath?: string } & Parameters<typeof createContent>[2];
-    if (sourcePath === undefined) return reply.status(201).send(createContent(ctx, actorOf(req), input));
+    if (sourcePath === undefined) return reply.status(201).send(await createContent(ctx, actorOf(req), input));
     const r = await createContentFromSource(ctx, actorOf(req), input, sourcePath);
     return reply.status(201).send({ ...r.content, imported: { version: r.import.version.version, changed: r.import.changed } });
   });
-  api.get('/content', { schema: { tags } }, async () => ({ items: listContent(ctx) }));
-  api.get('/content/:id', { schema: { tags, params: IdParams } }, async (req) => getContent(ctx, (req.params as IdParams).id));
-  api.patch('/content/:id', { schema: { tags, params: IdParams, body: PatchBody } }, async (req) => updateContent(ctx, actorOf(req), (req.params as IdParams).id, req.body as never));
+  api.get('/content', { schema: { tags } }, async () => ({ items: await listContent(ctx) }));
+  api.get('/content/:id', { schema: { tags, params: IdParams } }, async (req) => await getContent(ctx, (req.params as IdParams).id));
+  api.patch('/content/:id', { schema: { tags, params: IdParams, body: PatchBody } }, async (req) => await updateContent(ctx, actorOf(req), (req.params as IdParams).id, req.body as never));
   api.delete('/content/:id', { schema: { tags, params: IdParams } }, async (req, reply) => {
-    deleteContent(ctx, actorOf(req), (req.params as IdParams).id);
+    await deleteContent(ctx, actorOf(req), (req.params as IdParams).id);
     return reply.status(204).send();
   });
 
@@ -65,16 +64,16 @@ export async function contentRoutes(api: FastifyInstance, ctx: SiteContext, publ
     const v = r.import.version;
     return { content: r.content, changed: r.import.changed, version: { version: v.version, createdAt: v.createdAt, totalSize: v.totalSize, fileCount: v.files.length, manifestSha256: v.manifestSha256 } };
   });
-  api.get('/content/:id/versions', { schema: { tags, params: IdParams } }, async (req) => ({ items: versionsOf(ctx, (req.params as IdParams).id) }));
+  api.get('/content/:id/versions', { schema: { tags, params: IdParams } }, async (req) => ({ items: await versionsOf(ctx, (req.params as IdParams).id) }));
   // The engine (client role) reads a version's file list and checks it against the policy's manifest hash.
   api.get('/content/:id/versions/:version', { config: { roles: CLIENT_ROLES }, schema: { tags, params: VersionParams } }, async (req) => {
     const p = req.params as { id: string; version: string };
-    return getVersionFiles(ctx, p.id, Number(p.version));
+    return await getVersionFiles(ctx, p.id, Number(p.version));
   });
   api.get('/content/:id/status', { schema: { tags, params: IdParams } }, async (req) => {
     const id = (req.params as IdParams).id;
-    getContentObject(ctx, id);
-    return { items: holdings(ctx.db, { contentId: id }) };
+    await getContentObject(ctx, id);
+    return { items: await ctx.store.holdings.list({ contentId: id }) };
   });
 
   // Signed links to every file of a version, for things that carry no token (media builds, firmware).
@@ -87,7 +86,7 @@ export async function contentRoutes(api: FastifyInstance, ctx: SiteContext, publ
     async (req) => {
       const id = (req.params as IdParams).id;
       const body = req.body as { version?: number; ttlSeconds?: number };
-      const o = getContentObject(ctx, id);
+      const o = await getContentObject(ctx, id);
       const v = body.version === undefined ? o.versions[o.versions.length - 1] : o.versions.find((x) => x.version === body.version);
       if (!v) throw notFound(`content ${id} has no version ${body.version ?? ''}`.trim(), 'version');
       const ttl = body.ttlSeconds ?? 3600;
@@ -99,7 +98,7 @@ export async function contentRoutes(api: FastifyInstance, ctx: SiteContext, publ
   // One gzip'd tar streamed as it is made: the file may be many gigabytes (R-08).
   api.post('/content/prestage', { config: { roles: ADMIN }, schema: { tags, body: Type.Object(ContentChoiceBody, { additionalProperties: false }) } }, async (req, reply) => {
     const choice = req.body as { taskSequenceId?: string; contentIds?: string[] };
-    const meta = prestageMetadata(contentOfChoice(ctx, choice).map((object) => ({ object })), `site ${ctx.siteCode}`, new Date(ctx.now()));
+    const meta = prestageMetadata((await contentOfChoice(ctx, choice)).map((object) => ({ object })), `site ${ctx.siteCode}`, new Date(ctx.now()));
     const name = `${choice.taskSequenceId ?? meta.content.map((c) => c.object.id).join('-').slice(0, 80)}.osdpkg.tgz`;
     const body = new PassThrough();
     writePrestaged(ctx.library.store, meta, body).catch((err: unknown) => {

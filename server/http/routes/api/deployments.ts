@@ -36,7 +36,7 @@ export async function deploymentRoutes(api: FastifyInstance, ctx: SiteContext): 
   // Technicians read deployments to build media for them; all else is admin only.
   const read = { roles: MEDIA_ROLES };
   api.post('/deployments', { schema: { tags, body: DeployBody, description: 'Creates a deployment; a warned high-risk one needs acknowledgeHighRisk: true (R-10)' } }, async (req, reply) => {
-    const decision = deploy(ctx, actorOf(req), req.body as Record<string, unknown>);
+    const decision = await deploy(ctx, actorOf(req), req.body as Record<string, unknown>);
     switch (decision.kind) {
       case 'created':
       {
@@ -61,10 +61,10 @@ export async function deploymentRoutes(api: FastifyInstance, ctx: SiteContext): 
   );
   api.get('/deployments/:id', { config: read, schema: { tags, params: IdParams } }, async (req) => getDeployment(ctx, (req.params as IdParams).id));
   api.delete('/deployments/:id', { schema: { tags, params: IdParams } }, async (req, reply) => {
-    deleteDeployment(ctx, actorOf(req), (req.params as IdParams).id);
+    await deleteDeployment(ctx, actorOf(req), (req.params as IdParams).id);
     return reply.status(204).send();
   });
   api.post('/computers/:id/clear-required-pxe', { schema: { tags, params: IdParams, description: 'R-19: clear Required PXE deployments for one computer' } }, async (req) => ({
-    cleared: clearRequiredPxe(ctx, actorOf(req), { computerId: (req.params as IdParams).id }),
+    cleared: await clearRequiredPxe(ctx, actorOf(req), { computerId: (req.params as IdParams).id }),
   }));
 }

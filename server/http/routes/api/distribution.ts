@@ -28,23 +28,23 @@ export async function distributionRoutes(api: FastifyInstance, deps: Distributio
   const { ctx, distribution } = deps;
   const tags = ['distribution'];
 
-  api.get('/distribution-points', { schema: { tags } }, async () => ({ items: listPoints(ctx) }));
+  api.get('/distribution-points', { schema: { tags } }, async () => ({ items: await listPoints(ctx) }));
   api.post(
     '/distribution-points',
     { schema: { tags, body: Type.Object({ name: Name, url: Type.String({ minLength: 1, maxLength: 2048 }), token: Type.String({ minLength: 1, maxLength: 256 }), description: Type.Optional(Description) }, { additionalProperties: false }) } },
     async (req, reply) => reply.status(201).send(await addRemotePoint(ctx, actorOf(req), req.body as never, deps.fetch)),
   );
-  api.get('/distribution-points/:id', { schema: { tags, params: IdParams } }, async (req) => pointView(ctx, getPointOr404(ctx, (req.params as IdParams).id)));
+  api.get('/distribution-points/:id', { schema: { tags, params: IdParams } }, async (req) => pointView(ctx.store, await getPointOr404(ctx.store, (req.params as IdParams).id)));
   api.patch(
     '/distribution-points/:id',
     { schema: { tags, params: IdParams, body: Type.Object({ name: Type.Optional(Name), description: Type.Optional(Description), collections: Type.Optional(Ids) }, { additionalProperties: false }) } },
     async (req) => updatePoint(ctx, actorOf(req), (req.params as IdParams).id, req.body as never),
   );
   api.delete('/distribution-points/:id', { schema: { tags, params: IdParams } }, async (req, reply) => {
-    deletePoint(ctx, actorOf(req), (req.params as IdParams).id);
+    await deletePoint(ctx, actorOf(req), (req.params as IdParams).id);
     return reply.status(204).send();
   });
-  api.get('/distribution-points/:id/content', { schema: { tags, params: IdParams } }, async (req) => ({ items: distribution.status({ pointId: (req.params as IdParams).id }) }));
+  api.get('/distribution-points/:id/content', { schema: { tags, params: IdParams } }, async (req) => ({ items: await distribution.status({ pointId: (req.params as IdParams).id }) }));
   api.post(
     '/distribution-points/:id/validate',
     { schema: { tags, params: IdParams, body: Type.Optional(Type.Object({ contentId: Type.Optional(Id) }, { additionalProperties: false })) } },
@@ -52,16 +52,16 @@ export async function distributionRoutes(api: FastifyInstance, deps: Distributio
   );
 
   const GroupFields = { name: Name, description: Type.Optional(Description), pointIds: Type.Optional(Ids), collections: Type.Optional(Ids) };
-  api.get('/distribution-point-groups', { schema: { tags } }, async () => ({ items: listGroups(ctx) }));
+  api.get('/distribution-point-groups', { schema: { tags } }, async () => ({ items: await listGroups(ctx) }));
   api.post('/distribution-point-groups', { schema: { tags, body: Type.Object(GroupFields, { additionalProperties: false }) } }, async (req, reply) =>
-    reply.status(201).send(saveGroup(ctx, actorOf(req), null, req.body as never)),
+    reply.status(201).send(await saveGroup(ctx, actorOf(req), null, req.body as never)),
   );
-  api.get('/distribution-point-groups/:id', { schema: { tags, params: IdParams } }, async (req) => getGroupOr404(ctx, (req.params as IdParams).id));
+  api.get('/distribution-point-groups/:id', { schema: { tags, params: IdParams } }, async (req) => getGroupOr404(ctx.store, (req.params as IdParams).id));
   api.patch('/distribution-point-groups/:id', { schema: { tags, params: IdParams, body: Type.Partial(Type.Object(GroupFields), { additionalProperties: false }) } }, async (req) =>
     saveGroup(ctx, actorOf(req), (req.params as IdParams).id, req.body as never),
   );
   api.delete('/distribution-point-groups/:id', { schema: { tags, params: IdParams } }, async (req, reply) => {
-    deleteGroup(ctx, actorOf(req), (req.params as IdParams).id);
+    await deleteGroup(ctx, actorOf(req), (req.params as IdParams).id);
     return reply.status(204).send();
   });
 
@@ -82,7 +82,7 @@ export async function distributionRoutes(api: FastifyInstance, deps: Distributio
     '/distributions',
     { schema: { tags, body: Type.Object({ ...ContentChoiceBody, pointIds: Type.Optional(Ids), groupIds: Type.Optional(Ids), collectionIds: Type.Optional(Ids), redistribute: Type.Optional(Type.Boolean()) }, { additionalProperties: false }) } },
     async (req, reply) => {
-      const r = distribution.distribute(actorOf(req), req.body as never);
+      const r = await distribution.distribute(actorOf(req), req.body as never);
       return reply.status(r.job ? 202 : 200).send(r);
     },
   );
@@ -92,7 +92,7 @@ export async function distributionRoutes(api: FastifyInstance, deps: Distributio
     async (req) => {
       const q = req.query as { taskSequenceId?: string; contentId?: string };
       if (!q.taskSequenceId === !q.contentId) throw invalid('give taskSequenceId or contentId', 'taskSequenceId');
-      return { items: distribution.offered(q.taskSequenceId ? { taskSequenceId: q.taskSequenceId } : { contentIds: [q.contentId!] }) };
+      return { items: await distribution.offered(q.taskSequenceId ? { taskSequenceId: q.taskSequenceId } : { contentIds: [q.contentId!] }) };
     },
   );
   api.get('/distribution-jobs', { schema: { tags, querystring: Type.Object(PageQuery, { additionalProperties: false }) } }, async (req) => {
@@ -103,6 +103,6 @@ export async function distributionRoutes(api: FastifyInstance, deps: Distributio
   api.get(
     '/distribution-status',
     { schema: { tags, querystring: Type.Object({ pointId: Type.Optional(Id), contentId: Type.Optional(Id) }, { additionalProperties: false }) } },
-    async (req) => ({ items: distribution.status(req.query as { pointId?: string; contentId?: string }) }),
+    async (req) => ({ items: await distribution.status(req.query as { pointId?: string; contentId?: string }) }),
   );
 }

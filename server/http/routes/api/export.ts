@@ -77,7 +77,7 @@ export async function exportRoutes(api: FastifyInstance, ctx: SiteContext): Prom
         return reply.status(201).send({ zip: w.zip, filesFolder: w.filesFolder, files: w.files, bytes: w.bytes, objects: w.bundle.manifest.objects.map(({ key, type, name }) => ({ key, type, name })), references: w.bundle.manifest.references, warnings: w.bundle.warnings });
       }
       const name = b.name ?? `${b.taskSequenceIds.join('-').slice(0, 80)}.zip`;
-      const out = exportToStream(ctx, actorOf(req), opts, name);
+      const out = await exportToStream(ctx, actorOf(req), opts, name);
       const file = `${name.replace(/\.zip$/i, '')}.zip`;
       reply.type(ZIP).header('content-disposition', `attachment; filename="${file}"`);
       // With content: the caller writes NAME_files from GET /content/sha256/<hash> (the CLI does).
@@ -101,7 +101,7 @@ export async function exportRoutes(api: FastifyInstance, ctx: SiteContext): Prom
     );
     sub.get('/task-sequences/import/:planId', { config, schema: { tags, params: PlanParams } }, async (req) => view(sessions.get(planId(req))));
     sub.patch('/task-sequences/import/:planId', { config, schema: { tags, params: PlanParams, body: Type.Object({ actions: Actions }, { additionalProperties: false }), description: 'R-28: choose actions: create, ignore, overwrite, new-revision' } }, async (req) =>
-      view(sessions.setActions(planId(req), (req.body as { actions: Record<string, string> }).actions)),
+      view(await sessions.setActions(planId(req), (req.body as { actions: Record<string, string> }).actions)),
     );
     sub.put('/task-sequences/import/:planId/files', { config, schema: { tags, params: PlanParams, description: `the export's NAME_files folder as ${TAR}: entries <key>/<path>` } }, async (req) => {
       if (!isType(req, TAR)) throw invalid(`send the content folder as ${TAR}`, 'body', 'R-28');

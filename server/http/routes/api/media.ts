@@ -53,13 +53,13 @@ export async function mediaRoutes(api: FastifyInstance, ctx: SiteContext, public
   const config = { roles: MEDIA_ROLES };
 
   api.post('/media', { config, schema: { tags, body: CreateBody } }, async (req, reply) =>
-    reply.status(202).send(createMedia(ctx, { actor: actorOf(req), role: req.principal!.role }, req.body as MediaInput, publicUrl())),
+    reply.status(202).send(await createMedia(ctx, { actor: actorOf(req), role: req.principal!.role }, req.body as MediaInput, publicUrl())),
   );
-  api.get('/media', { config, schema: { tags } }, async () => ({ items: listMedia(ctx) }));
+  api.get('/media', { config, schema: { tags } }, async () => ({ items: await listMedia(ctx) }));
   api.get('/media/:id', { config, schema: { tags, params: IdParams } }, async (req) => getMedia(ctx, (req.params as IdParams).id));
 
   api.get('/media/:id/file', { config, schema: { tags, params: IdParams } }, async (req, reply) => {
-    const { path: file, view } = mediaOutput(ctx, (req.params as IdParams).id);
+    const { path: file, view } = await mediaOutput(ctx, (req.params as IdParams).id);
     const output = view.output!;
     reply.header('x-media-sha256', output.sha256).header('cache-control', 'no-store');
     if (view.format === 'folder') {
@@ -81,7 +81,7 @@ export async function mediaRoutes(api: FastifyInstance, ctx: SiteContext, public
   });
 
   api.get('/media/:id/boot.ipxe', { config: { public: true }, schema: { hide: true, params: IdParams, querystring: BootQuerySchema } }, async (req, reply) => {
-    const { status, text } = mediaBootScript(ctx, (req.params as IdParams).id, req.query as BootQuery, publicUrl());
+    const { status, text } = await mediaBootScript(ctx, (req.params as IdParams).id, req.query as BootQuery, publicUrl());
     return reply.status(status).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(text);
   });
 }

@@ -10,12 +10,12 @@ import { PageQuery, pageOf } from './common.js';
 export async function siteRoutes(api: FastifyInstance, ctx: SiteContext): Promise<void> {
   api.get('/settings', { schema: { tags: ['settings'] } }, async () => {
     const warnings = secretWarnings(ctx);
-    return { ...getSettings(ctx), ...(warnings.length ? { warnings } : {}) };
+    return { ...(await getSettings(ctx)), ...(warnings.length ? { warnings } : {}) };
   });
   api.patch(
     '/settings',
     { schema: { tags: ['settings'], body: Type.Object({ highRisk: Type.Optional(Type.Object({}, { additionalProperties: true })), pxe: Type.Optional(Type.Object({}, { additionalProperties: true })) }, { additionalProperties: false }) } },
-    async (req) => updateSettings(ctx, actorOf(req), req.body as never),
+    async (req) => await updateSettings(ctx, actorOf(req), req.body as never),
   );
 
   const page = pageOf;

@@ -66,23 +66,23 @@ const ClientPolicyQuery = Type.Object(
 export async function statusRoutes(api: FastifyInstance, ctx: SiteContext, siteAddress: () => string): Promise<void> {
   const tags = ['status'];
   api.post('/status', { config: { roles: CLIENT_ROLES }, schema: { tags, body: StatusBody, description: 'R-30: a batch of status messages; a message whose id was stored before is ignored' } }, async (req) =>
-    recordStatus(ctx, (req.body as { messages: StatusInput[] }).messages, clientAccess(ctx, req.principal)),
+    recordStatus(ctx, (req.body as { messages: StatusInput[] }).messages, await clientAccess(ctx, req.principal)),
   );
   api.get('/deployments/:id/status', { schema: { tags, params: IdParams, description: 'R-30: counts by state and each computer’s last state' } }, async (req) =>
-    deploymentStatus(ctx, (req.params as IdParams).id),
+    await deploymentStatus(ctx, (req.params as IdParams).id),
   );
   api.get('/computers/:id/status', { schema: { tags, params: IdParams, querystring: Type.Object(PageQuery, { additionalProperties: false }) } }, async (req) =>
-    computerStatus(ctx, (req.params as IdParams).id, pageOf(req.query as object)),
+    await computerStatus(ctx, (req.params as IdParams).id, pageOf(req.query as object)),
   );
-  api.get('/alerts', { schema: { tags, description: 'R-16/R-30: alerts of every deployment, evaluated now' } }, async () => ({ items: currentAlerts(ctx) }));
+  api.get('/alerts', { schema: { tags, description: 'R-16/R-30: alerts of every deployment, evaluated now' } }, async () => ({ items: await currentAlerts(ctx) }));
 
   api.post('/register', { config: { roles: CLIENT_ROLES }, schema: { tags: ['computers'], body: RegisterBody, description: 'R-17: registers an unknown machine, or returns the computer it already is' } }, async (req, reply) => {
-    const r = registerComputer(ctx, actorOf(req), req.body as never, clientAccess(ctx, req.principal));
+    const r = await registerComputer(ctx, actorOf(req), req.body as never, await clientAccess(ctx, req.principal));
     return reply.status(r.created ? 201 : 200).send({ created: r.created, computer: computerView(r.computer), ...(r.bootToken ? { bootToken: r.bootToken } : {}) });
   });
   api.get('/client-policy', { config: { roles: CLIENT_ROLES }, schema: { tags: ['boot'], querystring: ClientPolicyQuery, description: 'R-13/R-14: what a full-OS client may run and must run now' } }, async (req) => {
     const q = req.query as { computerId: string; utcOffset?: string; lastLogon?: string; lastLogoff?: string };
-    const access = clientAccess(ctx, req.principal);
+    const access = await clientAccess(ctx, req.principal);
     clientPolicyAllowed(ctx, access, q.computerId);
     const optional = (v: string | undefined, field: string) => (v === undefined ? null : intQuery(v, field, 0, 0, 8.64e15));
     return clientPolicy(

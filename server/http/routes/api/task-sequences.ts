@@ -19,6 +19,7 @@ import {
   moveTs,
   setTsProperties,
   taskSequenceView,
+  taskSequenceViews,
   updateFolder,
   validateTsReferences,
 } from '../../../site/task-sequences.js';
@@ -81,44 +82,44 @@ export async function taskSequenceRoutes(api: FastifyInstance, ctx: SiteContext)
   const read = { roles: MEDIA_ROLES };
 
   api.get('/step-types', { schema: { tags, description: 'R-03: the step catalog by category, with typed properties and secrets marked' } }, async () => ({ categories: stepCategories() }));
-  api.post('/task-sequences', { schema: { tags, body: CreateBody } }, async (req, reply) => reply.status(201).send(view(createTs(ctx, actorOf(req), req.body as never))));
+  api.post('/task-sequences', { schema: { tags, body: CreateBody } }, async (req, reply) => reply.status(201).send(await view(await createTs(ctx, actorOf(req), req.body as never))));
   api.get('/task-sequences', { config: read, schema: { tags, querystring: Type.Object({ folderId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }) } }, async (req) => {
     const q = req.query as { folderId?: string };
-    return { items: listTaskSequences(ctx, q.folderId === undefined ? undefined : q.folderId === 'root' ? null : q.folderId).map(view) };
+    return { items: await taskSequenceViews(ctx, await listTaskSequences(ctx, q.folderId === undefined ? undefined : q.folderId === 'root' ? null : q.folderId)) };
   });
-  api.get('/task-sequences/:id', { config: read, schema: { tags, params: IdParams } }, async (req) => view(getTaskSequence(ctx, id(req))));
+  api.get('/task-sequences/:id', { config: read, schema: { tags, params: IdParams } }, async (req) => view(await getTaskSequence(ctx, id(req))));
   api.post('/task-sequences/:id/edits', { schema: { tags, params: IdParams, body: EditBody, description: 'R-02: apply edit operations atomically' } }, async (req) =>
-    view(editTs(ctx, actorOf(req), id(req), (req.body as { operations: never }).operations)),
+    view(await editTs(ctx, actorOf(req), id(req), (req.body as { operations: never }).operations)),
   );
   api.get('/task-sequences/:id/references', { schema: { tags, params: IdParams, description: 'R-04: every reference, and the invalid ones named' } }, async (req) => validateTsReferences(ctx, id(req)));
   // The body is optional (fastify validates a missing body as null).
   api.post('/task-sequences/:id/copy', { schema: { tags, params: IdParams, body: Type.Union([Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })) }, { additionalProperties: false }), Type.Null()]) } }, async (req, reply) =>
-    reply.status(201).send(view(copyTs(ctx, actorOf(req), id(req), (req.body as { name?: string } | null | undefined)?.name))),
+    reply.status(201).send(await view(await copyTs(ctx, actorOf(req), id(req), (req.body as { name?: string } | null | undefined)?.name))),
   );
-  api.post('/task-sequences/:id/enable', { schema: { tags, params: IdParams } }, async (req) => view(enableTs(ctx, actorOf(req), id(req), true)));
-  api.post('/task-sequences/:id/disable', { schema: { tags, params: IdParams } }, async (req) => view(enableTs(ctx, actorOf(req), id(req), false)));
+  api.post('/task-sequences/:id/enable', { schema: { tags, params: IdParams } }, async (req) => view(await enableTs(ctx, actorOf(req), id(req), true)));
+  api.post('/task-sequences/:id/disable', { schema: { tags, params: IdParams } }, async (req) => view(await enableTs(ctx, actorOf(req), id(req), false)));
   api.post('/task-sequences/:id/move', { schema: { tags, params: IdParams, body: Type.Object({ folderId: Type.Union([Id, Type.Null()]) }, { additionalProperties: false }) } }, async (req) =>
-    view(moveTs(ctx, actorOf(req), id(req), (req.body as { folderId: string | null }).folderId)),
+    view(await moveTs(ctx, actorOf(req), id(req), (req.body as { folderId: string | null }).folderId)),
   );
   api.patch(
     '/task-sequences/:id',
     { schema: { tags, params: IdParams, description: 'R-05 properties: name, description, boot image; never the steps', body: Type.Object({}, { additionalProperties: true }) } },
-    async (req) => view(setTsProperties(ctx, actorOf(req), id(req), req.body)),
+    async (req) => view(await setTsProperties(ctx, actorOf(req), id(req), req.body)),
   );
   api.delete('/task-sequences/:id', { schema: { tags, params: IdParams } }, async (req, reply) => {
-    deleteTs(ctx, actorOf(req), id(req));
+    await deleteTs(ctx, actorOf(req), id(req));
     return reply.status(204).send();
   });
 
   const folderTags = ['folders'];
   const FolderBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }), parentId: Type.Optional(Type.Union([Id, Type.Null()])) }, { additionalProperties: false });
-  api.get('/folders', { schema: { tags: folderTags } }, async () => ({ items: listFolders(ctx) }));
-  api.post('/folders', { schema: { tags: folderTags, body: FolderBody } }, async (req, reply) => reply.status(201).send(createFolder(ctx, actorOf(req), req.body as never)));
+  api.get('/folders', { schema: { tags: folderTags } }, async () => ({ items: await listFolders(ctx) }));
+  api.post('/folders', { schema: { tags: folderTags, body: FolderBody } }, async (req, reply) => reply.status(201).send(await createFolder(ctx, actorOf(req), req.body as never)));
   api.patch('/folders/:id', { schema: { tags: folderTags, params: IdParams, body: Type.Partial(FolderBody, { additionalProperties: false }) } }, async (req) =>
     updateFolder(ctx, actorOf(req), id(req), req.body as never),
   );
   api.delete('/folders/:id', { schema: { tags: folderTags, params: IdParams } }, async (req, reply) => {
-    deleteFolder(ctx, actorOf(req), id(req));
+    await deleteFolder(ctx, actorOf(req), id(req));
     return reply.status(204).send();
   });
 }

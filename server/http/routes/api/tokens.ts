@@ -28,13 +28,13 @@ export async function tokenRoutes(api: FastifyInstance, ctx: SiteContext): Promi
       },
     },
     async (req, reply) => {
-      const { info, token } = createToken(ctx, actorOf(req), req.body as { name: string; role: string; scope?: string; computerId?: string });
+      const { info, token } = await createToken(ctx, actorOf(req), req.body as { name: string; role: string; scope?: string; computerId?: string });
       return reply.status(201).send({ ...info, token });
     },
   );
-  api.get('/tokens', { config: { roles: ADMIN }, schema: { tags } }, async () => ({ items: listTokens(ctx) }));
+  api.get('/tokens', { config: { roles: ADMIN }, schema: { tags } }, async () => ({ items: await listTokens(ctx) }));
   api.delete('/tokens/:id', { config: { roles: ADMIN }, schema: { tags, params: IdParams } }, async (req, reply) => {
-    revokeToken(ctx, actorOf(req), (req.params as IdParams).id);
+    await revokeToken(ctx, actorOf(req), (req.params as IdParams).id);
     return reply.status(204).send();
   });
 }

@@ -150,7 +150,6 @@ export function deploymentContract(t: Test, impl: Impl): void {
       [`${PC1}/PS120001`, `${PC1}/PS120002`, `${PC2}/PS120001`, `${PC2}/PS120002`],
       'every start, by computer then deployment',
     );
-    t.same(await store.status.requiredPxeStartsOf(PC1), pc1, 'the status repository reads the same records');
 
     t.same(await store.deployments.deletePxeStarts(PC1, 'PS120002'), [pc1[0]], "clearing one deployment's start returns it");
     t.same(await store.deployments.deletePxeStarts(PC1, 'PS120002'), [], 'and nothing the second time');
@@ -325,7 +324,7 @@ export function deploymentSqliteOnly(t: Test, impl: Impl): void {
     changes.length = 0;
     await store.taskSequences.put(mine, 2_000);
     t.same(getDoc<TaskSequence>(db, 'task_sequences', 'PS100021'), mine, 'the site reads what the repository sealed');
-    t.same(changes, [{ kind: 'doc', table: 'task_sequences', id: 'PS100021' }], 'and the policy state is told');
+    t.same(changes, [{ kind: 'doc', table: 'task_sequences', id: 'PS100021', doc: mine }], 'and the policy state is told, with what was written');
 
     // As deployments.ts writes them.
     const d = deployment('PS120001', 'PS100020', 'PS100014', 1_000);
@@ -352,7 +351,7 @@ export function deploymentSqliteOnly(t: Test, impl: Impl): void {
         { kind: 'pxeStart', computerId: PC2, deploymentId: 'PS120002', present: true },
         { kind: 'pxeStart', computerId: PC1, deploymentId: 'PS120001', present: false },
         { kind: 'pxeStart', computerId: PC2, deploymentId: 'PS120002', present: false },
-        { kind: 'doc', table: 'deployments', id: 'PS120002' },
+        { kind: 'doc', table: 'deployments', id: 'PS120002', doc: null },
       ],
       'every change to a policy input is reported',
     );

@@ -25,7 +25,7 @@ export function pgMigrations(t: Test, server: TestPostgres): void {
     t.equal(await migratePg(p), PG_MIGRATIONS.length, 'every migration ran');
     t.same(await versionsIn(p), VERSIONS, 'one version row per migration');
     const tables = await tablesIn(p);
-    t.same(tables, ['audit', 'collections', 'computer_macs', 'computers', 'counters', 'deployments', 'folders', 'required_pxe_starts', 'schema_migrations', 'settings', 'status_messages', 'task_sequences', 'tokens']);
+    t.same(tables, ['audit', 'collections', 'computer_macs', 'computers', 'content', 'counters', 'deployments', 'distribution_jobs', 'distribution_point_groups', 'distribution_points', 'folders', 'import_links', 'media', 'point_content', 'required_pxe_starts', 'schema_migrations', 'secret_keys', 'settings', 'site_ids', 'status_messages', 'task_sequences', 'tokens']);
     t.equal(await migratePg(p), 0, 'the second run applies nothing');
     t.same(await versionsIn(p), VERSIONS, 'and records nothing more');
     const types = await p.query<{ column_name: string; data_type: string }>("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'status_messages' ORDER BY column_name");

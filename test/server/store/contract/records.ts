@@ -34,6 +34,27 @@ export function settingsContract(t: Test, impl: Impl): void {
     t.equal(await store.settings.get('pxe-password'), undefined);
     await t.rejects(store.settings.put('bad', undefined), /not JSON-serialisable/, 'undefined is not a value');
   });
+
+  t.test('settings: putIfAbsent makes a row once, and every writer gets the value that stayed', async (t) => {
+    const { store, another } = await impl.fresh(t);
+    const other = await another();
+    const answers = await Promise.all([store.settings.putIfAbsent('key', 'a'.repeat(64)), other.settings.putIfAbsent('key', 'b'.repeat(64)), store.settings.putIfAbsent('key', 'c'.repeat(64))]);
+    const kept = await store.settings.get('key');
+    t.ok(['a'.repeat(64), 'b'.repeat(64)].includes(kept as string), 'one of the first writers made the row');
+    t.same(answers, [kept, kept, kept], 'all of them were told the value that stayed');
+    await store.settings.put('key', { replaced: true });
+    t.same(await store.settings.putIfAbsent('key', 'd'), { replaced: true }, 'an existing row is returned as it is');
+    t.equal(
+      await store.transaction(async (tx) => tx.settings.putIfAbsent('other', 'x')),
+      'x',
+      'inside a transaction too',
+    );
+    await t.rejects(store.transaction(async (tx) => {
+      await tx.settings.putIfAbsent('gone', 'y');
+      throw new Error('boom');
+    }), /boom/);
+    t.equal(await store.settings.get('gone'), undefined, 'and it rolls back with it');
+  });
 }
 
 export function tokenContract(t: Test, impl: Impl): void {

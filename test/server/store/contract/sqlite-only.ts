@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
-import { checkContiguous } from './ids.js';
+import { checkTokens } from './ids.js';
 import type { Impl } from './harness.js';
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'id-worker.ts');
@@ -11,7 +11,7 @@ const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'id-worke
 interface Worker {
   ready: Promise<void>;
   go(): void;
-  result: Promise<number[]>;
+  result: Promise<string[]>;
 }
 
 function worker(file: string, count: number): Worker {
@@ -25,11 +25,11 @@ function worker(file: string, count: number): Worker {
     if (out.startsWith('ready\n')) onReady();
   });
   child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-  const result = new Promise<number[]>((resolve, reject) => {
+  const result = new Promise<string[]>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`id worker exited ${code}: ${err}`));
-      resolve(JSON.parse(out.slice('ready\n'.length)) as number[]);
+      resolve(JSON.parse(out.slice('ready\n'.length)) as string[]);
     });
   });
   return { ready, go: () => child.stdin.end('go\n'), result };
@@ -45,9 +45,9 @@ export function twoProcesses(impl: Impl): (t: Test) => Promise<void> {
     const [a, b] = await Promise.all(workers.map((w) => w.result));
     t.equal(a?.length, 200);
     t.equal(b?.length, 200);
-    checkContiguous(t, [...(a ?? []), ...(b ?? [])], 1, '400 allocations from two processes');
-    t.ok(a?.every((n, i) => i === 0 || n > (a[i - 1] as number)), "each process's numbers increase");
-    t.equal(await store.ids.next('token'), 401, 'this connection continues after both');
+    checkTokens(t, [...(a ?? []), ...(b ?? [])], '400 claims from two processes');
+    t.ok(a?.every((id, i) => i === 0 || Number(id.slice(1)) > Number((a[i - 1] as string).slice(1))), "each process's ids increase");
+    t.equal(await store.ids.claim('token', (n) => `t${n}`), 't401', 'this connection continues after both');
   };
 }
 

@@ -61,19 +61,4 @@ export function statusContract(t: Test, impl: Impl): void {
     t.equal((await store.status.page({}, { offset: 0, limit: 0 })).total, 9, 'unfiltered total');
   });
 
-  t.test('R-19 required PXE starts: remembered once, listed, cleared by computer or deployment', async (t) => {
-    const { store } = await impl.fresh(t);
-    const s = (computerId: string, deploymentId: string, startedAt: number) => ({ computerId, deploymentId, startedAt });
-    t.equal(await store.status.recordRequiredPxeStart(s(PC1, 'PS120002', 2_000)), true);
-    t.equal(await store.status.recordRequiredPxeStart(s(PC1, 'PS120001', 1_000)), true);
-    t.equal(await store.status.recordRequiredPxeStart(s(PC2, 'PS120001', 3_000)), true);
-    t.equal(await store.status.recordRequiredPxeStart(s(PC1, 'PS120001', 9_000)), false, 'a second start of the same deployment is not recorded');
-    t.same(await store.status.requiredPxeStartsOf(PC1), [s(PC1, 'PS120001', 1_000), s(PC1, 'PS120002', 2_000)], 'oldest first; the first start time stays');
-    t.same(await store.status.requiredPxeStarts(), [s(PC1, 'PS120001', 1_000), s(PC1, 'PS120002', 2_000), s(PC2, 'PS120001', 3_000)], 'all, by computer then deployment');
-    t.equal(await store.status.clearRequiredPxeStarts({ deploymentId: 'PS120001' }), 2, 'a deleted deployment takes its records');
-    t.same(await store.status.requiredPxeStarts(), [s(PC1, 'PS120002', 2_000)]);
-    t.equal(await store.status.clearRequiredPxeStarts({ computerId: PC1 }), 1, "Clear Required PXE Deployments for a computer");
-    t.equal(await store.status.clearRequiredPxeStarts({ computerId: PC1 }), 0, 'nothing left to clear');
-    t.same(await store.status.requiredPxeStarts(), []);
-  });
 }

@@ -16,12 +16,12 @@ const runStarted = (id: string): StatusMessage => ({
 });
 
 /** What R-19 writes together: the message, its companion record, an audit line, a token, a setting. */
-async function writeAll(tx: SiteRepos): Promise<number> {
-  const id = await tx.ids.next('token');
+async function writeAll(tx: SiteRepos): Promise<string> {
+  const id = await tx.ids.claim('token', (n) => `t${n}`);
   await tx.status.insert(runStarted('m-1'));
-  await tx.status.recordRequiredPxeStart({ computerId: '16777220', deploymentId: 'PS120001', startedAt: 1_700_000_000_500 });
+  await tx.deployments.addPxeStart({ computerId: '16777220', deploymentId: 'PS120001', startedAt: 1_700_000_000_500 });
   await tx.audit.append({ at: 1, actor: 'system', action: 'status.stored', target: 'm-1', message: 'stored', details: {} });
-  await tx.tokens.insert({ id: `t${id}`, name: 'n', role: 'admin', hash: 'h1', createdAt: 1, revokedAt: null, expiresAt: null, mediaId: null, scope: null, computerId: null });
+  await tx.tokens.insert({ id, name: 'n', role: 'admin', hash: 'h1', createdAt: 1, revokedAt: null, expiresAt: null, mediaId: null, scope: null, computerId: null });
   await tx.settings.put('site', { pxe: { enabled: true } });
   return id;
 }
@@ -29,33 +29,33 @@ async function writeAll(tx: SiteRepos): Promise<number> {
 export function transactionContract(t: Test, impl: Impl): void {
   t.test('a transaction that throws leaves nothing behind', async (t) => {
     const { store } = await impl.fresh(t);
-    let id = 0;
+    let id = '';
     const boom = new Error('disk on fire');
     await t.rejects(
       store.transaction(async (tx) => {
         id = await writeAll(tx);
         t.equal((await tx.status.ofComputer('16777220')).length, 1, 'inside, the transaction sees its own message');
-        t.equal((await tx.status.requiredPxeStartsOf('16777220')).length, 1, 'and its R-19 record');
+        t.equal((await tx.deployments.pxeStartsOf('16777220')).length, 1, 'and its R-19 record');
         throw boom;
       }),
       boom,
       'the error that aborted it comes back unchanged',
     );
     t.same(await store.status.ofComputer('16777220'), [], 'no status message');
-    t.same(await store.status.requiredPxeStarts(), [], 'no R-19 record');
+    t.same(await store.deployments.pxeStarts(), [], 'no R-19 record');
     t.equal((await store.audit.page({}, { offset: 0, limit: 10 })).total, 0, 'no audit record');
-    t.equal(await store.tokens.byId(`t${id}`), null, 'no token');
+    t.equal(await store.tokens.byId(id), null, 'no token');
     t.equal(await store.settings.get('site'), undefined, 'no setting');
-    t.equal(await store.ids.next('token'), id, 'the id it took is free again');
+    t.equal(await store.ids.claim('token', (n) => `t${n}`), id, 'the id it took is free again');
   });
 
   t.test('a transaction that returns commits everything at once', async (t) => {
     const { store } = await impl.fresh(t);
     const id = await store.transaction(writeAll);
     t.same((await store.status.ofComputer('16777220')).map((m) => m.id), ['m-1']);
-    t.same(await store.status.requiredPxeStartsOf('16777220'), [{ computerId: '16777220', deploymentId: 'PS120001', startedAt: 1_700_000_000_500 }]);
+    t.same(await store.deployments.pxeStartsOf('16777220'), [{ computerId: '16777220', deploymentId: 'PS120001', startedAt: 1_700_000_000_500 }]);
     t.equal((await store.audit.page({ target: 'm-1' }, { offset: 0, limit: 10 })).total, 1);
-    t.equal((await store.tokens.byId(`t${id}`))?.hash, 'h1');
+    t.equal((await store.tokens.byId(id))?.hash, 'h1');
     t.same(await store.settings.get('site'), { pxe: { enabled: true } });
   });
 
