@@ -21,10 +21,17 @@ import { policyDecider } from './pxe/decide.js';
 import { RootedFileSource } from './tftp/file-source.js';
 import { ContentBootSource } from './site/content-boot-source.js';
 import type { Db } from './store/db.js';
+import { redact, storeTargetOf } from './store/open-store.js';
+import { ChangeListener } from './store/postgres/listen.js';
+import { openPgSite } from './store/postgres/open.js';
+import { PgSiteStore } from './store/postgres/store.js';
+import type { SiteStore } from './site/repos/store.js';
+import type { StatusWriter } from './site/repos/status.js';
+import { StoreStatusWriter } from './site/status-writer.js';
+import type { DatabaseHealth } from './http/app.js';
 import { openSiteDatabase } from './store/secrets/open.js';
 import { protectDataDirs } from './site/private-files.js';
 import { FsContentStore } from '../content/fs-store.js';
-import { SqliteContentReads } from './store/library-records.js';
 import { SiteLibraryRecords } from './site/library-records.js';
 import { ensureLocalPoint } from './site/points.js';
 
@@ -38,44 +45,79 @@ export interface Service {
   close(): Promise<void>;
 }
 
+/** An open site: its context, and (on SQLite) the database handle tests and offline tools read. */
+export interface OpenedSite {
+  readonly ctx: SiteContext;
+  /** The SQLite connection; null on PostgreSQL. */
+  readonly db: Db | null;
+  /** On PostgreSQL: the connection that hears other nodes' changes (null on SQLite). */
+  readonly changes: ChangeListener | null;
+  close(): Promise<void>;
+}
+
 /**
- * Opens the site's database and builds its policy state (in slices: the event loop keeps
- * running), with the built-in objects in place.
+ * Opens the site's database (DATA_DIR/site.db, or where `databaseUrl` says: a SQLite file or a
+ * PostgreSQL server, docs/database.md), checks the secret key, puts the built-in objects in
+ * place and builds the policy state (in slices: the event loop keeps running).
  */
-export async function openSite(config: Config, log: Logger, now: () => number = Date.now): Promise<{ db: Db; ctx: SiteContext }> {
+export async function openSite(config: Config, log: Logger, now: () => number = Date.now): Promise<OpenedSite> {
   // The data directory holds secrets (token hashes, step passwords, hidden variables): owner only.
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const dbFile = path.join(config.dataDir, 'site.db');
-  // Secrets inside are encrypted with a key kept apart from it (docs/security.md, "Secrets at rest").
-  const db = openSiteDatabase(dbFile, { dataDir: config.dataDir, secretKey: config.secretKey, secretKeyFile: config.secretKeyFile, log });
-  for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
-  protectDataDirs(config.dataDir);
-  let store: FsContentStore;
-  try {
-    store = new FsContentStore(contentStoreRoot(config.dataDir));
-  } catch (e) {
-    db.close();
-    throw e;
+  const target = config.databaseUrl ? storeTargetOf(config.databaseUrl) : ({ kind: 'sqlite', file: path.join(config.dataDir, 'site.db') } as const);
+  const keys = { dataDir: config.dataDir, secretKey: config.secretKey, secretKeyFile: config.secretKeyFile, log };
+  let store: SiteStore;
+  let db: Db | null = null;
+  let statusWriter: StatusWriter;
+  if (target.kind === 'postgres') {
+    const pg = await openPgSite(target.url, keys);
+    store = pg;
+    statusWriter = new StoreStatusWriter(pg);
+    log.info({ database: redact(target.url) }, 'site database: PostgreSQL');
+  } else {
+    // Secrets inside are encrypted with a key kept apart from it (docs/security.md, "Secrets at rest").
+    db = openSiteDatabase(target.file, keys);
+    for (const f of [target.file, `${target.file}-wal`, `${target.file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+    store = new SqliteSiteStore(db, { ownsDb: true });
+    statusWriter = statusWriterFor(db, target.file, log);
   }
-  const library = { store, records: new SiteLibraryRecords(() => ctx.store.content, new SqliteContentReads(db, now), now) };
-  const siteStore = new SqliteSiteStore(db);
-  const ctx: SiteContext = { db, siteCode: config.siteCode, dataDir: path.resolve(config.dataDir), now, log, snapshot: new SnapshotCache(siteStore, config.siteCode, log), library, store: siteStore, statusWriter: statusWriterFor(db, dbFile, log) };
+  let changes: ChangeListener | null = null;
+  const close = async (): Promise<void> => {
+    await changes?.close();
+    await statusWriter.close().catch(() => undefined);
+    await store.close();
+  };
   try {
+    protectDataDirs(config.dataDir);
+    const blobs = new FsContentStore(contentStoreRoot(config.dataDir));
+    const library = { store: blobs, records: new SiteLibraryRecords(() => store.content, now) };
+    const snapshot = new SnapshotCache(store, config.siteCode, log);
+    const ctx: SiteContext = { siteCode: config.siteCode, dataDir: path.resolve(config.dataDir), now, log, snapshot, library, store, statusWriter };
+    if (store instanceof PgSiteStore && target.kind === 'postgres') {
+      // Other nodes' writes arrive as deltas; a gap (a lost connection) means a rebuild.
+      changes = new ChangeListener(target.url, store.node, {
+        changes: (c) => snapshot.apply(c),
+        resync: (why) => {
+          log.info({ why }, 'reading the policy state again');
+          snapshot.invalidate();
+        },
+      }, log);
+      await changes.start();
+    }
     await ensureBuiltInComputers(ctx);
     await ensureBuiltInCollections(ctx);
     await ensureLocalPoint(ctx);
     // The policy state is built in slices before anything answers (policy-state.ts).
-    await ctx.snapshot.rebuild();
+    await snapshot.rebuild();
+    return { ctx, db, changes, close };
   } catch (e) {
-    await ctx.statusWriter.close().catch(() => undefined);
-    db.close();
+    await close().catch(() => undefined);
     throw e;
   }
-  return { db, ctx };
 }
 
 export async function startService(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Service> {
-  const { db, ctx } = await openSite(config, log.child({ svc: 'site' }));
+  const site = await openSite(config, log.child({ svc: 'site' }));
+  const { ctx } = site;
   const tokenFile = await ensureAdminToken(ctx, config.dataDir);
   if (tokenFile) log.info({ file: tokenFile }, `first start: an admin token was written to ${tokenFile} (mode 0600); use it as "Authorization: Bearer <token>"`);
 
@@ -87,7 +129,8 @@ export async function startService(config: Config, log: Logger = createLogger(co
 
   let url = '';
   const roles: RoleStatus[] = [];
-  const app = await buildApp({ ctx, log, publicUrl: () => url, bootFiles, roles: () => roles });
+  const database = (): DatabaseHealth => ({ kind: ctx.store.kind, reachable: site.changes ? site.changes.connected : true, ...(site.changes?.lostAt ? { since: site.changes.lostAt } : {}) });
+  const app = await buildApp({ ctx, log, publicUrl: () => url, bootFiles, roles: () => roles, database });
   await app.listen({ port: config.httpPort, host: config.bind });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpPort;
@@ -119,8 +162,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
       await app.close();
       await tftp.service?.close();
       await pxe.service?.close();
-      await ctx.statusWriter.close();
-      db.close();
+      await site.close();
       log.info('osdeploy stopped');
     },
   };

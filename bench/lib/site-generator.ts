@@ -90,7 +90,8 @@ export async function generateSite<T = undefined>(shape: SiteShape, random: Rand
   const config = loadConfig({ flags: { 'data-dir': dataDir, ...shape.configFlags } });
   const log = createLogger('silent');
   // Writes apply their changes to the site's policy state as deltas (server/site/policy-state.ts).
-  const { db, ctx } = await openSite(config, log);
+  const site = await openSite(config, log);
+  const { ctx } = site;
   const actor = 'bench';
   const timings: Record<string, number> = {};
   const counts: Record<string, number> = {};
@@ -201,8 +202,7 @@ export async function generateSite<T = undefined>(shape: SiteShape, random: Rand
     timings['bench-specific data (extra)'] = ms(t0);
   }
 
-  await ctx.statusWriter.close();
-  db.pragma('wal_checkpoint(TRUNCATE)');
-  db.close();
+  site.db?.pragma('wal_checkpoint(TRUNCATE)');
+  await site.close();
   return { dataDir, adminToken: admin, clientToken: client, timings, counts, taskSequences, extra: result };
 }

@@ -35,6 +35,17 @@ export interface AppDeps {
   readonly distribution?: DistributionService;
   /** How the site reaches remote distribution points (tests may wrap it). */
   readonly fetch?: typeof fetch;
+  /** Whether the site database is reachable, for /healthz (default: the store's kind, reachable). */
+  readonly database?: () => DatabaseHealth;
+}
+
+/** The site database as /healthz reports it. */
+export interface DatabaseHealth {
+  readonly kind: 'sqlite' | 'postgres';
+  /** False while a PostgreSQL node has lost its database: boots go on from the policy state, the API answers 503. */
+  readonly reachable: boolean;
+  /** Since when it is unreachable (epoch ms). */
+  readonly since?: number;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -73,7 +84,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The policy state boots are answered from (docs/scale.md): counts and build times only.
     const p = deps.ctx.snapshot.stats;
     const policy = { version: deps.ctx.snapshot.version, deltas: p.deltas, builds: p.builds, building: p.building, lastBuildMs: Math.round(p.lastBuildMs) };
-    return { status: 'ok', site: deps.ctx.siteCode, roles: deps.roles?.() ?? [], policy, ...(warnings.length ? { warnings } : {}) };
+    const database = deps.database?.() ?? { kind: deps.ctx.store.kind, reachable: true };
+    if (!database.reachable) warnings.push('the site database is unreachable: boots are answered from the last policy state; writes are refused (503) until it is back');
+    return { status: 'ok', site: deps.ctx.siteCode, roles: deps.roles?.() ?? [], policy, database, ...(warnings.length ? { warnings } : {}) };
   });
   await bootRoutes(app, deps.ctx, deps.bootFiles, deps.publicUrl);
   await contentRoutes(app, deps.ctx);

@@ -82,7 +82,7 @@ export class ContentBootSource implements BootFileSource {
    * match, as Windows and iPXE clients ask for either).
    */
   private declared(target: ContentFile): boolean {
-    for (const info of this.ctx.library.records.bootImageInfos()) {
+    for (const info of this.ctx.snapshot.bootImageInfos()) {
       if (!info.boot) continue;
       for (const [, declared] of declaredBootPaths(info.boot)) {
         if (bootFilePathProblem(declared) !== null) continue;

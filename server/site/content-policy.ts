@@ -10,7 +10,6 @@ import type { Program } from '../../content/model.js';
 import type { ContentOption, Deployment } from '../../policy/deployments/model.js';
 import type { TaskSequence } from '../../policy/task-sequences/model.js';
 import { checkReferences } from '../../policy/task-sequences/references.js';
-import { allPoints, holdings, pointSecret } from '../store/points.js';
 import { contentIndex } from './content.js';
 import type { SiteContext } from './context.js';
 
@@ -48,19 +47,21 @@ export async function contentPolicy(ctx: SiteContext, deployment: Deployment, ts
   const { option, useRemoteDistributionPoint } = deployment.content;
   const runFromDp = option === 'runFromDistributionPoint';
   const refs = checkReferences(ts, contentIndex(ctx)).content;
-  const points = allPoints(ctx.db);
+  const points = await ctx.store.points.list();
   const eligible = points.filter((p) => p.kind === 'local' || (useRemoteDistributionPoint && p.kind === 'remote'));
   // Local first, then remote points in registration order.
   const order = [...eligible.filter((p) => p.kind === 'local'), ...eligible.filter((p) => p.kind === 'remote')];
-  const held = holdings(ctx.db, { contentIds: refs.map((r) => r.id) });
+  const held = await ctx.store.holdings.list({ contentIds: refs.map((r) => r.id) });
   const programs = await programsOf(ctx, refs.filter((r) => r.kind === 'package').map((r) => r.id));
-  const packages = refs.map((info): PackagePolicy => {
-    const best = bestLocations(info.id, order.map((p) => p.id), held);
+  const bests = refs.map((info) => bestLocations(info.id, order.map((p) => p.id), held));
+  const tokens = revealSecrets ? await clientTokensOf(ctx, order.filter((p) => p.kind === 'remote' && bests.some((b) => b?.pointIds.includes(p.id)))) : new Map<string, string>();
+  const packages = refs.map((info, i): PackagePolicy => {
+    const best = bests[i];
     const locations = (best?.pointIds ?? []).map((pointId): ContentLocation => {
       const point = order.find((p) => p.id === pointId)!;
       const base = point.kind === 'local' ? siteAddress : (point.url ?? '');
       const url = `${base.replace(/\/+$/, '')}/content/${encodeURIComponent(info.id)}/${best!.version}/`;
-      const token = point.kind === 'remote' && revealSecrets ? pointSecret(ctx.db, point.id)?.clientToken : undefined;
+      const token = point.kind === 'remote' ? tokens.get(point.id) : undefined;
       return { pointId, url, local: point.kind === 'local', ...(token ? { token } : {}) };
     });
     return {
@@ -75,6 +76,12 @@ export async function contentPolicy(ctx: SiteContext, deployment: Deployment, ts
     };
   });
   return { option, useRemoteDistributionPoint, runFromDistributionPoint: runFromDp, packages };
+}
+
+/** The client tokens of the remote points machines are sent to. */
+async function clientTokensOf(ctx: SiteContext, points: readonly { readonly id: string }[]): Promise<Map<string, string>> {
+  const secrets = await Promise.all(points.map(async (p) => [p.id, (await ctx.store.points.secret(p.id))?.clientToken] as const));
+  return new Map(secrets.filter((s): s is readonly [string, string] => typeof s[1] === 'string'));
 }
 
 /** Each package's programs, so the engine can run one by name. */

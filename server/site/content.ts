@@ -111,7 +111,7 @@ export const getContentObject = (ctx: SiteContext, id: string): Promise<ContentO
 export const getContent = async (ctx: SiteContext, id: string): Promise<ContentView> => contentView(await getContentObject(ctx, id));
 export const listContent = async (ctx: SiteContext): Promise<ContentView[]> => (await ctx.store.content.list()).map(contentView);
 /** Synchronous, for boot and policy resolution (a read of one small row; the policy state will keep these in memory). */
-export const contentIndex = (ctx: SiteContext): ContentIndex => ({ get: (id) => ctx.library.records.info(id) });
+export const contentIndex = (ctx: SiteContext): ContentIndex => ({ get: (id) => ctx.snapshot.contentInfo(id) });
 
 export async function versionsOf(ctx: SiteContext, id: string) {
   return (await getContentObject(ctx, id)).versions.map((v) => ({ version: v.version, createdAt: v.createdAt, totalSize: v.totalSize, fileCount: v.files.length, manifestSha256: v.manifestSha256 }));

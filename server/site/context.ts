@@ -1,20 +1,19 @@
 /**
- * What every site operation needs: the database, the site code, an injected clock, a logger
- * and the policy state, kept current by every committed write (policy-state.ts).
+ * What every site operation needs: the store (the site database, SQLite or PostgreSQL, behind
+ * async repositories), the site code, an injected clock, a logger, and the policy state, kept
+ * current by every committed write (policy-state.ts). No database handle: `server/site/` reads
+ * and writes only through `store` (DESIGN.md, docs/database.md).
  */
 import type { Logger } from 'pino';
 import type { AuditEvent } from '../../policy/audit.js';
 import type { ContentLibrary } from '../../content/library.js';
 import type { FsContentStore } from '../../content/fs-store.js';
-import type { Db } from '../store/db.js';
-import { journaled } from '../store/change-journal.js';
 import type { SiteLibraryRecords } from './library-records.js';
 import type { SnapshotCache } from './policy-state.js';
 import type { SiteRepos, SiteStore } from './repositories.js';
 import type { StatusWriter } from './repos/status.js';
 
 export interface SiteContext {
-  readonly db: Db;
   readonly siteCode: string;
   /** The data directory (DATA_DIR): keys, boot files, content blobs, media, export sessions. */
   readonly dataDir: string;
@@ -23,12 +22,9 @@ export interface SiteContext {
   readonly snapshot: SnapshotCache;
   /** The content library: records in the site database, blobs in DATA_DIR/content/store (R-06). */
   readonly library: SiteLibrary;
-  /**
-   * The storage seam (repositories.ts): the aggregates moved onto it so far are read and written
-   * through it (audit and status pages today); the rest still use `db` (docs/database.md).
-   */
+  /** The storage seam (repositories.ts): every aggregate of the site is read and written through it. */
   readonly store: SiteStore;
-  /** Stores status messages off the event loop (store/sqlite/status-writer.ts). */
+  /** Stores status messages without holding the event loop (a worker thread on SQLite; the async driver on PostgreSQL). */
   readonly statusWriter: StatusWriter;
 }
 
@@ -39,12 +35,6 @@ export interface SiteLibrary extends ContentLibrary {
 }
 
 export { readSettings, SnapshotCache } from './policy-state.js';
-
-export function writeAudit(ctx: SiteContext, actor: string, event: Omit<AuditEvent, 'at'> & { at?: number }): void {
-  ctx.db
-    .prepare('INSERT INTO audit (at, actor, action, target, message, details) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(event.at ?? ctx.now(), actor, event.action, event.target, event.message, JSON.stringify(event.details));
-}
 
 /** Appends an audit record (R-30) in the caller's transaction, so it commits or goes with the change it describes. */
 export function audit(tx: SiteRepos, ctx: SiteContext, actor: string, event: Omit<AuditEvent, 'at'> & { at?: number }): Promise<number> {
@@ -59,12 +49,4 @@ export function audit(tx: SiteRepos, ctx: SiteContext, actor: string, event: Omi
  */
 export function transact<T>(ctx: SiteContext, fn: (tx: SiteRepos) => Promise<T>): Promise<T> {
   return ctx.store.transaction(fn);
-}
-
-/**
- * Runs `fn` in one transaction. When it commits, what it changed among the policy inputs is
- * applied to the policy state before this returns (policy-state.ts); other writes touch nothing.
- */
-export function write<T>(ctx: SiteContext, fn: () => T): T {
-  return journaled(ctx.db, fn);
 }

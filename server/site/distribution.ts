@@ -45,14 +45,14 @@ export async function contentOfChoice(ctx: SiteContext, choice: ContentChoice): 
     ids = checkReferences(await getTaskSequence(ctx, choice.taskSequenceId), contentIndex(ctx)).content.map((c) => c.id);
   } else {
     ids = [];
-    const visit = (id: string, field: string) => {
+    const visit = async (id: string, field: string): Promise<void> => {
       if (ids.includes(id)) return;
-      const o = ctx.library.records.getSync(id);
+      const o = await ctx.library.records.get(id);
       if (!o) throw notFound(`no content ${id}`, field);
       ids.push(id);
-      if (o.kind === 'application') for (const d of o.dependencies) visit(d, field);
+      if (o.kind === 'application') for (const d of o.dependencies) await visit(d, field);
     };
-    for (const id of choice.contentIds!) visit(id, 'contentIds');
+    for (const id of choice.contentIds!) await visit(id, 'contentIds');
   }
   const objects: ContentObject[] = [];
   for (const id of ids) objects.push(await getContentObject(ctx, id));

@@ -40,7 +40,7 @@ export function secretsOf(ts: TaskSequence, variables: readonly { name: string; 
   return found;
 }
 
-export function mediaPolicy(ctx: SiteContext, o: { deployment: Deployment; taskSequence: TaskSequence; type: MediaType; mediaForm: MediaForm; architecture: Architecture; siteUrl: string }): MediaPolicyResult {
+export async function mediaPolicy(ctx: SiteContext, o: { deployment: Deployment; taskSequence: TaskSequence; type: MediaType; mediaForm: MediaForm; architecture: Architecture; siteUrl: string }): Promise<MediaPolicyResult> {
   const site = ctx.snapshot.get();
   const { deployment, taskSequence: ts } = o;
   const variables = (site.collections.get(deployment.collectionId)?.variables ?? []).map((v) => ({ name: v.name, value: v.value, hidden: v.hidden }));
@@ -68,16 +68,16 @@ export function mediaPolicy(ctx: SiteContext, o: { deployment: Deployment; taskS
     taskSequence: taskSequencePolicy(ts, true),
     variables,
     hidden: isHidden(deployment.availability),
-    programs: packagePrograms(ctx, ts),
+    programs: await packagePrograms(ctx, ts),
   };
   return { policy, secrets: secretsOf(ts, variables) };
 }
 
 /** The programs of every package the task sequence references, so Install Package runs with no site. */
-function packagePrograms(ctx: SiteContext, ts: TaskSequence): Record<string, readonly { name: string; commandLine: string }[]> {
+async function packagePrograms(ctx: SiteContext, ts: TaskSequence): Promise<Record<string, readonly { name: string; commandLine: string }[]>> {
   const out: Record<string, readonly { name: string; commandLine: string }[]> = {};
   for (const ref of checkReferences(ts, contentIndex(ctx)).content) {
-    const o = ref.kind === 'package' ? ctx.library.records.getSync(ref.id) : undefined;
+    const o = ref.kind === 'package' ? await ctx.library.records.get(ref.id) : undefined;
     if (o?.kind === 'package') out[ref.id] = o.programs.map(({ name, commandLine }) => ({ name, commandLine }));
   }
   return out;

@@ -92,7 +92,7 @@ export async function createMedia(ctx: SiteContext, by: MediaRequester, input: M
   const { actor } = by;
   const plan = planMedia(ctx, input, publicUrl);
   const policy = plan.deployment && plan.taskSequence && plan.type !== 'bootable'
-    ? mediaPolicy(ctx, { deployment: plan.deployment, taskSequence: plan.taskSequence, type: plan.type, mediaForm: plan.mediaForm, architecture: plan.architecture, siteUrl: plan.siteUrl })
+    ? await mediaPolicy(ctx, { deployment: plan.deployment, taskSequence: plan.taskSequence, type: plan.type, mediaForm: plan.mediaForm, architecture: plan.architecture, siteUrl: plan.siteUrl })
     : null;
   if (policy) checkMediaSecretsFor(by, plan, policy.secrets);
   if (policy && policy.secrets.length > 0 && !plan.password) {

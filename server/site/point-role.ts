@@ -17,9 +17,8 @@ import { localPointIn } from './points.js';
 import type { InventoryItem, PullRequest, ValidateResult } from './remote-point.js';
 
 /** Every version of every object this point holds. */
-export function inventory(ctx: SiteContext): InventoryItem[] {
-  return ctx.library.records
-    .listSync()
+export async function inventory(ctx: SiteContext): Promise<InventoryItem[]> {
+  return (await ctx.library.records.list())
     .filter((o) => o.versions.length > 0)
     .map((o) => ({ id: o.id, kind: o.kind, name: o.name, versions: o.versions.map((v) => ({ version: v.version, manifestSha256: v.manifestSha256 })) }));
 }
@@ -73,7 +72,7 @@ export async function pullContent(ctx: SiteContext, req: PullRequest, onProgress
 
 /** Re-hashes every held version (or those of one object) and reports mismatches per version. */
 export async function validateHeld(ctx: SiteContext, contentId?: string): Promise<ValidateResult[]> {
-  const objects = contentId ? [ctx.library.records.getSync(contentId)].filter((o): o is ContentObject => o !== undefined) : ctx.library.records.listSync();
+  const objects = contentId ? [await ctx.library.records.get(contentId)].filter((o): o is ContentObject => o !== undefined) : await ctx.library.records.list();
   const results: ValidateResult[] = [];
   for (const o of objects) {
     for (const v of o.versions) {
@@ -88,7 +87,7 @@ export async function validateHeld(ctx: SiteContext, contentId?: string): Promis
 export async function importPrestagedHere(ctx: SiteContext, input: Readable): Promise<PrestageImportResult> {
   const result = await importPrestaged(ctx.library, input);
   for (const c of result.content) {
-    const object = ctx.library.records.getSync(c.id)!;
+    const object = (await ctx.library.records.get(c.id))!;
     const v = object.versions.find((x) => x.version === c.version)!;
     await markInstalled(ctx, object, v.version, v.manifestSha256, 'imported from a prestaged content file');
   }

@@ -30,7 +30,7 @@ export async function validatePoint(ctx: SiteContext, actor: string, pointId: st
   if (point.kind === 'local') {
     results = [];
     for (const h of held) {
-      const v = ctx.library.records.getSync(h.contentId)?.versions.find((x) => x.version === h.version);
+      const v = (await ctx.library.records.get(h.contentId))?.versions.find((x) => x.version === h.version);
       const { mismatches } = v ? await verifyFiles(ctx.library.store, v.files) : { mismatches: [{ path: '*', sha256: '', reason: 'missing' as const }] };
       results.push({ id: h.contentId, version: h.version, manifestSha256: h.manifestSha256, ok: mismatches.length === 0, mismatches });
     }
@@ -44,7 +44,7 @@ export async function validatePoint(ctx: SiteContext, actor: string, pointId: st
   for (const r of results) {
     const h = held.find((x) => x.contentId === r.id && x.version === r.version);
     // A version the site never sent counts once it proves sound and is one the site knows (prestaged there).
-    const known = ctx.library.records.getSync(r.id)?.versions.some((v) => v.version === r.version && v.manifestSha256 === r.manifestSha256);
+    const known = (await ctx.library.records.get(r.id))?.versions.some((v) => v.version === r.version && v.manifestSha256 === r.manifestSha256);
     if (!h && (!r.ok || !known)) continue;
     const base = h ?? { pointId, contentId: r.id, version: r.version, manifestSha256: r.manifestSha256, jobId: null };
     if (h && h.manifestSha256 !== r.manifestSha256) continue; // same number, other files: not what the site sent

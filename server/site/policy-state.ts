@@ -19,7 +19,9 @@ import type { Collection } from '../../policy/collections.js';
 import type { Computer } from '../../policy/computers.js';
 import type { Deployment } from '../../policy/deployments/model.js';
 import type { TaskSequence } from '../../policy/task-sequences/model.js';
-import { SITE_SETTINGS, type StoreChange } from './repos/changes.js';
+import type { ContentInfo } from '../../policy/content-refs.js';
+import { contentInfoOf, type ContentObject } from '../../content/model.js';
+import { PXE_PASSWORD, SITE_SETTINGS, type StoreChange } from './repos/changes.js';
 import type { SiteRepos, SiteStore } from './repos/store.js';
 
 /** The stored site settings row over the defaults (a row from an older version may lack parts). */
@@ -58,6 +60,9 @@ type Loaded = StoreChange & { readonly loaded: true; readonly data: unknown };
 
 export class SnapshotCache {
   private site: Site | null = null;
+  /** What boots read of content (R-16, R-18): each object's facts, no file lists, by id. */
+  private content = new Map<string, ContentInfo>();
+  private passwordSet = false;
   private generation = 0;
   private building: { readonly done: Promise<void>; readonly queued: StoreChange[] } | null = null;
   /** Changes that must be read from the store before they apply, in order (another node's). */
@@ -85,6 +90,21 @@ export class SnapshotCache {
   /** Whether a state is in place (boots are answered from it). */
   get ready(): boolean {
     return this.site !== null;
+  }
+
+  /** Whether a PXE password is set (R-18): PXE boots can prove themselves. */
+  get pxePasswordSet(): boolean {
+    return this.passwordSet;
+  }
+
+  /** A content object's facts (the content index boots and references read), from memory. */
+  contentInfo(id: string): ContentInfo | undefined {
+    return this.content.get(id);
+  }
+
+  /** Every boot image's facts, in id order: what the public boot routes may serve. */
+  bootImageInfos(): ContentInfo[] {
+    return [...this.content.values()].filter((i) => i.kind === 'bootImage').sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** The current state. The service builds it before it answers anything (`rebuild()`). */
@@ -143,11 +163,15 @@ export class SnapshotCache {
       }
     };
     const data = await this.readAll();
+    const content = new Map((await this.store.content.infos()).map((i) => [i.id, i]));
+    const passwordSet = (await this.store.settings.get(PXE_PASSWORD)) !== undefined;
     const site = await slice(siteBuilder(data));
     // What committed while the build ran is applied to the new state as well, in order: read
     // again now, since the pages read earlier may predate it.
     const loaded = await this.load(dedupe(queued).map(withoutCarried));
     this.site = site;
+    this.content = content;
+    this.passwordSet = passwordSet;
     for (const change of loaded) this.applyOne(site, change);
     this.generation++;
     this.counts.builds++;
@@ -214,6 +238,8 @@ export class SnapshotCache {
         return this.store.deployments.get(id);
       case 'task_sequences':
         return this.store.taskSequences.get(id);
+      case 'content':
+        return this.store.content.get(id);
       default:
         throw new Error(`unknown policy table ${table}`);
     }
@@ -224,6 +250,9 @@ export class SnapshotCache {
     switch (change.kind) {
       case 'settings':
         (site as { settings: SiteSettings }).settings = settingsOf('data' in change ? change.data : change.value);
+        return;
+      case 'pxePassword':
+        this.passwordSet = change.set;
         return;
       case 'pxeStart':
         return applyPxeStart(site, change.computerId, change.deploymentId, change.present);
@@ -238,6 +267,10 @@ export class SnapshotCache {
             return applyDeployment(site, change.id, doc as Deployment | undefined);
           case 'task_sequences':
             return applyTaskSequence(site, change.id, doc as TaskSequence | undefined);
+          case 'content':
+            if (doc) this.content.set(change.id, contentInfoOf(doc as ContentObject));
+            else this.content.delete(change.id);
+            return;
         }
       }
     }
@@ -266,7 +299,7 @@ export class SnapshotCache {
 
 /** Whether the change carries what it needs to apply (R-19 records always do). */
 function carried(c: StoreChange): boolean {
-  return c.kind === 'pxeStart' || (c.kind === 'doc' && c.doc !== undefined) || (c.kind === 'settings' && c.value !== undefined);
+  return c.kind === 'pxeStart' || c.kind === 'pxePassword' || (c.kind === 'doc' && c.doc !== undefined) || (c.kind === 'settings' && c.value !== undefined);
 }
 
 /** The change without its carried data (it may predate a build's read: read it again). */
@@ -278,7 +311,8 @@ function withoutCarried(c: StoreChange): StoreChange {
 
 /** One change per object, in the order of each object's last change. */
 function dedupe(changes: readonly StoreChange[]): StoreChange[] {
-  const keyOf = (c: StoreChange): string => (c.kind === 'doc' ? `d\u0000${c.table}\u0000${c.id}` : c.kind === 'settings' ? 's' : `p\u0000${c.computerId}\u0000${c.deploymentId}`);
+  const keyOf = (c: StoreChange): string =>
+    c.kind === 'doc' ? `d\u0000${c.table}\u0000${c.id}` : c.kind === 'settings' ? 's' : c.kind === 'pxePassword' ? 'w' : `p\u0000${c.computerId}\u0000${c.deploymentId}`;
   const last = new Map<string, StoreChange>();
   for (const c of changes) {
     const k = keyOf(c);

@@ -7,10 +7,10 @@
  */
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import { invalid } from '../../policy/errors.js';
-import type { Db } from '../store/db.js';
+import { PXE_PASSWORD } from './repos/changes.js';
 import type { SettingsRepo } from './repos/settings.js';
 
-const ROW = 'pxe-password';
+const ROW = PXE_PASSWORD;
 const N = 16384;
 export const MAX_FAILURES = 5;
 export const LOCKOUT_MS = 60_000;
@@ -36,12 +36,6 @@ export async function storePxePassword(settings: SettingsRepo, password: string 
 }
 
 export const hasPxePassword = async (settings: SettingsRepo): Promise<boolean> => (await settings.get(ROW)) !== undefined;
-
-/**
- * @deprecated Synchronous, on the SQLite connection, for secret-warnings.ts until it awaits;
- * use `hasPxePassword(ctx.store.settings)`.
- */
-export const pxePasswordSet = (db: Db): boolean => db.prepare('SELECT 1 AS x FROM settings WHERE name = ?').get(ROW) !== undefined;
 
 function matches(stored: unknown, password: string): boolean {
   if (typeof stored !== 'string' || password.length > 64) return false;

@@ -10,7 +10,6 @@ import { isMediaOrPxe, type Deployment } from '../../policy/deployments/model.js
 import type { Site } from '../../policy/site.js';
 import type { SiteContext } from './context.js';
 import { secretsOf } from './media-policy.js';
-import { pxePasswordSet } from './pxe-password.js';
 
 /** Whether a deployment's collection holds the Unknown Computer objects (All Unknown Computers, or a collection including them). */
 function targetsUnknown(site: Site, d: Deployment): boolean {
@@ -19,7 +18,7 @@ function targetsUnknown(site: Site, d: Deployment): boolean {
 }
 
 export function deploymentSecretWarning(ctx: SiteContext, d: Deployment): string | null {
-  if (!isMediaOrPxe(d.availability) || pxePasswordSet(ctx.db)) return null;
+  if (!isMediaOrPxe(d.availability) || ctx.snapshot.pxePasswordSet) return null;
   const site = ctx.snapshot.get();
   const ts = site.taskSequences.get(d.taskSequenceId);
   if (!ts) return null;
@@ -31,7 +30,7 @@ export function deploymentSecretWarning(ctx: SiteContext, d: Deployment): string
 }
 
 export function secretWarnings(ctx: SiteContext): string[] {
-  if (pxePasswordSet(ctx.db)) return [];
+  if (ctx.snapshot.pxePasswordSet) return [];
   const out: string[] = [];
   for (const d of ctx.snapshot.get().deployments.values()) {
     const w = deploymentSecretWarning(ctx, d);

@@ -138,11 +138,11 @@ export function registerContentDistribution(content: Command): void {
     if (run.opts.dataDir) {
       // Local: open the point's data directory directly, as an administrator does on a point with no network yet.
       const config = loadConfig({ env: process.env, flags: { 'data-dir': String(run.opts.dataDir) } });
-      const { db, ctx } = await openSite(config, pino({ level: 'silent' }));
+      const site = await openSite(config, pino({ level: 'silent' }));
       try {
-        result = await importPrestagedHere(ctx, createReadStream(file));
+        result = await importPrestagedHere(site.ctx, createReadStream(file));
       } finally {
-        db.close();
+        await site.close();
       }
     } else {
       const res = await run.api.raw('POST', '/point/prestage-import', { data: Readable.toWeb(createReadStream(file)), contentType: 'application/gzip' });

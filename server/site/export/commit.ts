@@ -100,10 +100,10 @@ async function apply(ctx: SiteContext, tx: SiteRepos, file: ImportFile, plan: Pl
   const written: ContentObject[] = [];
   for (const o of plan.objects) {
     if (o.type === 'taskSequence' || o.action === 'ignore') continue;
-    written.push(writeContent(ctx, file, o, ids.get(o.key)!, hasFiles(o), (id) => mapId(null, id), now));
+    written.push(await writeContent(tx, file, o, ids.get(o.key)!, hasFiles(o), (id) => mapId(null, id), now));
   }
   for (const c of written)
-    if (c.kind === 'application') for (const d of c.dependencies) if (!ctx.library.records.info(d)) throw invalid(`application ${c.name} depends on ${d}, which is not in this site`, 'actions', 'R-28');
+    if (c.kind === 'application') for (const d of c.dependencies) if (!(await tx.content.info(d))) throw invalid(`application ${c.name} depends on ${d}, which is not in this site`, 'actions', 'R-28');
   const needsPasswords: { id: string; name: string; secrets: readonly string[] }[] = [];
   const folders = new Map((await tx.folders.list()).map((f) => [f.id, f]));
   for (const o of plan.objects) {
@@ -119,10 +119,10 @@ async function apply(ctx: SiteContext, tx: SiteRepos, file: ImportFile, plan: Pl
   return { objects: plan.objects.map((o) => ({ key: o.key, type: o.type, name: o.name, action: o.action, id: ids.get(o.key)! })), needsPasswords };
 }
 
-function writeContent(ctx: SiteContext, file: ImportFile, o: PlanEntry, id: string, hasFiles: boolean, mapId: (id: string) => string, now: number): ContentObject {
+async function writeContent(tx: SiteRepos, file: ImportFile, o: PlanEntry, id: string, hasFiles: boolean, mapId: (id: string) => string, now: number): Promise<ContentObject> {
   const entry = file.content.get(o.key)!;
   const record = recordOf(entry, id, (entry.dependencies ?? []).map(mapId));
-  const existing = o.action === 'create' ? undefined : ctx.library.records.getSync(id);
+  const existing = o.action === 'create' ? undefined : ((await tx.content.get(id)) ?? undefined);
   if (o.action !== 'create' && !existing) throw conflict(`${o.type} ${id} disappeared during the import; make the plan again`, 'planId', 'R-28');
   const current = existing && currentVersion(existing);
   let versions: readonly ContentVersion[] = existing?.versions ?? [];
@@ -137,7 +137,7 @@ function writeContent(ctx: SiteContext, file: ImportFile, o: PlanEntry, id: stri
   if (versions.length > 0) delete next.withoutSource;
   if (o.action === 'new-revision' && existing?.kind === 'application') next.revision = existing.revision + 1;
   validateContent(next);
-  ctx.library.records.putSync(next);
+  await tx.content.put(next, now);
   return next;
 }
 

@@ -83,7 +83,7 @@ export async function buildExport(ctx: SiteContext, req: ExportRequest): Promise
   const references: ManifestReference[] = [];
   const content: { key: string; files: readonly VersionFile[] }[] = [];
   for (const id of contentIds) {
-    const o = ctx.library.records.getSync(id);
+    const o = await ctx.library.records.get(id);
     if (!o) continue; // deleted since the reference check; the check above already read it
     if (!req.includeDependencies) {
       references.push({ key: id, type: o.kind, name: o.name });

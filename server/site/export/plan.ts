@@ -40,7 +40,7 @@ type LocalObject = ReturnType<SiteLookup['byId']>;
 async function localObject(ctx: SiteContext, repos: SiteRepos, id: string): Promise<LocalObject> {
   const ts = await repos.taskSequences.get(id);
   if (ts) return { type: 'taskSequence', name: ts.name, manifestSha256: null };
-  const c = ctx.library.records.getSync(id);
+  const c = (await repos.content.get(id)) ?? undefined;
   return c ? { type: c.kind, name: c.name, manifestSha256: currentVersion(c)?.manifestSha256 ?? null } : undefined;
 }
 

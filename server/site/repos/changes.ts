@@ -3,8 +3,8 @@
  * store reports it to the policy state (../policy-state.ts). Writes to any other table (status,
  * tokens, audit, media, distribution) report nothing and cost the policy state nothing.
  */
-export type PolicyTable = 'computers' | 'collections' | 'task_sequences' | 'deployments';
-export const POLICY_TABLES: ReadonlySet<string> = new Set<PolicyTable>(['computers', 'collections', 'task_sequences', 'deployments']);
+export type PolicyTable = 'computers' | 'collections' | 'task_sequences' | 'deployments' | 'content';
+export const POLICY_TABLES: ReadonlySet<string> = new Set<PolicyTable>(['computers', 'collections', 'task_sequences', 'deployments', 'content']);
 
 export type StoreChange =
   /**
@@ -15,6 +15,8 @@ export type StoreChange =
   | { readonly kind: 'doc'; readonly table: PolicyTable; readonly id: string; readonly doc?: object | null }
   /** The site settings row (`settings.name = 'site'`), with its new value when the writer knows it. */
   | { readonly kind: 'settings'; readonly value?: unknown }
+  /** The PXE password (R-18) was set or removed: whether PXE boots can prove themselves. */
+  | { readonly kind: 'pxePassword'; readonly set: boolean }
   /** R-19 records: the pair was added (`present`) or removed. */
   | { readonly kind: 'pxeStart'; readonly computerId: string; readonly deploymentId: string; readonly present: boolean };
 
@@ -33,3 +35,12 @@ export function withoutData(c: StoreChange): StoreChange {
 
 /** The settings row that is a policy input. */
 export const SITE_SETTINGS = 'site';
+/** The settings row that holds the PXE password's hash (only whether it exists is a policy input). */
+export const PXE_PASSWORD = 'pxe-password';
+
+/** What writing (`present`) or deleting the settings row `name` changes among the policy inputs. */
+export function settingChange(name: string, present: boolean, value?: unknown): StoreChange | null {
+  if (name === SITE_SETTINGS) return present && value !== undefined ? { kind: 'settings', value } : { kind: 'settings' };
+  if (name === PXE_PASSWORD) return { kind: 'pxePassword', set: present };
+  return null;
+}

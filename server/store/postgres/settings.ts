@@ -1,5 +1,5 @@
 /** Settings rows on PostgreSQL: `settings (name, value TEXT)`, the value JSON text. */
-import { SITE_SETTINGS, type NoteChange } from '../../site/repos/changes.js';
+import { settingChange, type NoteChange, type StoreChange } from '../../site/repos/changes.js';
 import type { SettingsRepo } from '../../site/repos/settings.js';
 import { jsonText } from '../rows.js';
 import type { PgQuery } from './query.js';
@@ -18,12 +18,12 @@ export class PgSettingsRepo implements SettingsRepo {
   async put(name: string, value: unknown): Promise<void> {
     const text = jsonText(value, `setting ${name}`);
     await this.q('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [name, text]);
-    if (name === SITE_SETTINGS) this.note({ kind: 'settings', value });
+    this.changed(settingChange(name, true, value));
   }
 
   async delete(name: string): Promise<boolean> {
     const gone = ((await this.q('DELETE FROM settings WHERE name = $1', [name])).rowCount ?? 0) > 0;
-    if (gone && name === SITE_SETTINGS) this.note({ kind: 'settings' });
+    if (gone) this.changed(settingChange(name, false));
     return gone;
   }
 
@@ -32,9 +32,13 @@ export class PgSettingsRepo implements SettingsRepo {
     // Two statements: under READ COMMITTED the SELECT sees the row a concurrent writer committed
     // (the INSERT waited for it and did nothing), which a single statement's snapshot would not.
     if (((await this.q('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, text])).rowCount ?? 0) > 0) {
-      if (name === SITE_SETTINGS) this.note({ kind: 'settings', value });
+      this.changed(settingChange(name, true, value));
       return value;
     }
     return this.get(name);
+  }
+
+  private changed(change: StoreChange | null): void {
+    if (change) this.note(change);
   }
 }

@@ -47,7 +47,7 @@ const reposOn = (q: PgQuery, secrets: SecretHolder, note: NoteChange, atomic: At
   pointGroups: new PgPointGroupRepo(q),
   holdings: new PgHoldingRepo(q),
   distributionJobs: new PgDistributionJobRepo(q),
-  content: new PgContentRepo(q),
+  content: new PgContentRepo(q, note),
 });
 
 interface Scope {
@@ -64,7 +64,7 @@ export function unavailable(e: unknown): never {
   if (e instanceof StoreUnavailable) throw e;
   const err = e as { code?: unknown; message?: unknown };
   const message = typeof err.message === 'string' ? err.message : '';
-  if ((typeof err.code === 'string' && CONNECTION_CODES.test(err.code)) || /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(message))
+  if ((typeof err.code === 'string' && CONNECTION_CODES.test(err.code)) || /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|not currently accepting connections|does not allow connections/i.test(message))
     throw new StoreUnavailable(typeof err.code === 'string' ? err.code : message.slice(0, 80));
   throw e;
 }

@@ -1,25 +1,33 @@
 /**
  * Content records on SQLite: the existing `content` table (migrations 1 and 2), written as the
- * library has always written it, so the repository and the synchronous reads the boot path still
- * makes (../library-records.ts) read each other's rows. Content is not a policy table: a write
- * records nothing in the change journal.
+ * library has always written it, so databases of earlier versions read the same. A write tells
+ * the change journal, so
+ * the policy state's content index (what boots read) follows it.
  */
 import type { ContentObject } from '../../../content/model.js';
 import type { ContentInfo } from '../../../policy/content-refs.js';
 import type { ContentRepo } from '../../site/repos/content.js';
 import { CONTENT_COLUMNS, CONTENT_UPDATE, contentOf, contentValues, INFO_COLUMNS, infoOf } from '../content-rows.js';
+import { recordChange } from '../change-journal.js';
 import type { SqliteExec, Statements } from './statements.js';
 
 const PUT_SQL = `INSERT INTO content (${CONTENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET ${CONTENT_UPDATE}`;
 
-/** The statements, for the repository and for the synchronous reader alike. */
+/** The statements of the repository, one piece of synchronous work each. */
 export const contentRows = {
   get: (q: Statements, id: string): ContentObject | null => {
     const row = q.get<{ doc: string }>('SELECT doc FROM content WHERE id = ?', id);
     return row ? contentOf(row) : null;
   },
-  put: (q: Statements, record: ContentObject, updatedAt: number): void => void q.run(PUT_SQL, ...contentValues(record, updatedAt)),
-  delete: (q: Statements, id: string): boolean => q.run('DELETE FROM content WHERE id = ?', id).changes > 0,
+  put: (q: Statements, record: ContentObject, updatedAt: number): void => {
+    q.run(PUT_SQL, ...contentValues(record, updatedAt));
+    recordChange(q.db, { kind: 'doc', table: 'content', id: record.id, doc: record });
+  },
+  delete: (q: Statements, id: string): boolean => {
+    const gone = q.run('DELETE FROM content WHERE id = ?', id).changes > 0;
+    if (gone) recordChange(q.db, { kind: 'doc', table: 'content', id, doc: null });
+    return gone;
+  },
   list: (q: Statements): ContentObject[] => q.all<{ doc: string }>('SELECT doc FROM content ORDER BY id').map(contentOf),
   info: (q: Statements, id: string): ContentInfo | null => {
     const row = q.get<{ info: string | null; doc: string | null }>(`SELECT ${INFO_COLUMNS} FROM content WHERE id = ?`, id);

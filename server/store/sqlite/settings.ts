@@ -1,9 +1,13 @@
 /** Settings rows on SQLite: `settings (name, value TEXT)`, the value JSON text. */
-import { SITE_SETTINGS } from '../../site/repos/changes.js';
+import { settingChange, type StoreChange } from '../../site/repos/changes.js';
 import type { SettingsRepo } from '../../site/repos/settings.js';
 import { recordChange } from '../change-journal.js';
 import { jsonText } from '../rows.js';
-import type { SqliteExec } from './statements.js';
+import type { SqliteExec, Statements } from './statements.js';
+
+const note = (q: Statements, change: StoreChange | null): void => {
+  if (change) recordChange(q.db, change);
+};
 
 /** Older versions wrote the PXE password's hash as plain text, not JSON: it reads back as that string. */
 export function parseSetting(text: string): unknown {
@@ -28,15 +32,15 @@ export class SqliteSettingsRepo implements SettingsRepo {
     const text = jsonText(value, `setting ${name}`);
     return this.exec((q) => {
       q.run('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value', name, text);
-      // The site settings are a policy input: the policy state hears of it once this commits.
-      if (name === SITE_SETTINGS) recordChange(q.db, { kind: 'settings', value });
+      // The site settings (and whether a PXE password is set) are policy inputs: the policy state hears of it once this commits.
+      note(q, settingChange(name, true, value));
     });
   }
 
   async delete(name: string): Promise<boolean> {
     return this.exec((q) => {
       const gone = q.run('DELETE FROM settings WHERE name = ?', name).changes > 0;
-      if (gone && name === SITE_SETTINGS) recordChange(q.db, { kind: 'settings' });
+      if (gone) note(q, settingChange(name, false));
       return gone;
     });
   }
@@ -45,7 +49,7 @@ export class SqliteSettingsRepo implements SettingsRepo {
     const text = jsonText(value, `setting ${name}`);
     return this.exec((q) => {
       if (q.run('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING', name, text).changes > 0) {
-        if (name === SITE_SETTINGS) recordChange(q.db, { kind: 'settings', value });
+        note(q, settingChange(name, true, value));
         return value;
       }
       return parseSetting((q.get<{ value: string }>('SELECT value FROM settings WHERE name = ?', name) as { value: string }).value);

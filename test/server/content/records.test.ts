@@ -9,7 +9,6 @@ import { createContent, getContent, importFolder } from '../../../content/librar
 import { MemoryContentStore } from '../../../content/memory-store.js';
 import { migrate, openDatabase } from '../../../server/store/db.js';
 import { SiteLibraryRecords } from '../../../server/site/library-records.js';
-import { SqliteContentReads } from '../../../server/store/library-records.js';
 import { MIGRATIONS } from '../../../server/store/migrations.js';
 import { SqliteSiteStore } from '../../../server/store/sqlite/store.js';
 import { folder, tempDir } from './harness.js';
@@ -37,7 +36,6 @@ t.test('R-06 migration 2 converts metadata-only content records and keeps their 
   t.same(await content.info('PS100003'), { kind: 'application', id: 'PS100003', name: 'App', usable: true, dependencies: ['PS100004'] });
   t.same(await content.info('PS100004'), { kind: 'application', id: 'PS100004', name: 'Runtime', usable: false, unusableReason: 'source folder missing', dependencies: [] });
   t.same((await content.infos()).map((i) => i.id), ['PS100001', 'PS100002', 'PS100003', 'PS100004']);
-  t.same(new SqliteContentReads(db, () => 0).info('PS100003'), await content.info('PS100003'), 'the synchronous read agrees');
   for (const table of ['distribution_points', 'distribution_point_groups', 'point_content', 'distribution_jobs']) {
     t.ok(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?").get(table), `table ${table}`);
   }
@@ -47,17 +45,17 @@ t.test('R-06 the content library runs on the content repository: one row per obj
   const db = openDatabase(path.join(tempDir(t), 'site.db'));
   t.teardown(() => db.close());
   const store = new SqliteSiteStore(db);
-  const records = new SiteLibraryRecords(() => store.content, new SqliteContentReads(db, () => 42), () => 42);
+  const records = new SiteLibraryRecords(() => store.content, () => 42);
   const lib = { store: new MemoryContentStore(), records };
   await createContent(lib, { kind: 'package', id: 'P1', name: 'Pkg', sourcePath: '', programs: [], allowRunFromDistributionPoint: false });
-  t.match(records.info('P1'), { usable: false, unusableReason: 'no content version; import its source' });
+  t.match(await store.content.info('P1'), { usable: false, unusableReason: 'no content version; import its source' });
   await importFolder(lib, 'P1', folder(t, { 'a.txt': 'a' }), new Date(0));
-  t.match(records.info('P1'), { usable: true });
+  t.match(await store.content.info('P1'), { usable: true });
   t.equal((await getContent(lib, 'P1')).versions.length, 1);
   t.same(db.prepare('SELECT current_version, updated_at FROM content WHERE id = ?').get('P1'), { current_version: 1, updated_at: 42 });
   t.same((await records.list()).map((o) => o.id), ['P1']);
   t.equal(await records.get('nope'), undefined);
   t.ok(await records.delete('P1'));
-  t.equal(records.info('P1'), undefined);
+  t.equal(await store.content.info('P1'), null);
   t.equal(await records.delete('P1'), false);
 });

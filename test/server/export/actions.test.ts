@@ -85,11 +85,11 @@ t.test('R-28 Overwrite replaces the existing object under its id; Ignore Duplica
   t.equal(ts.strippedSecrets.length, 4, 'and need their passwords again');
   t.ok(done.warnings.some((w: string) => w.includes(`was overwritten and is deployed (${deployment.id})`)), 'the deployment is named in a warning');
   t.equal((await must(b, 'GET', `/content/${first.get(objs.driver)}`)).name, 'Dell Latitude drivers', 'metadata replaced');
-  const client = b.ctx.library.records.getSync(first.get(objs.client)!)!;
+  const client = (await b.ctx.library.records.get(first.get(objs.client)!))!;
   t.same(client.versions.map((v) => v.version), [1, 2], 'Overwrite adds the imported content as the next version');
-  t.equal(client.versions[1]!.manifestSha256, a.ctx.library.records.getSync(objs.client)!.versions[1]!.manifestSha256);
+  t.equal(client.versions[1]!.manifestSha256, (await a.ctx.library.records.get(objs.client))!.versions[1]!.manifestSha256);
   t.equal(client.sourcePath, path.join(b.dataDir, 'imports', 'two_files', objs.client), 'its source is the new import path');
-  const driver = b.ctx.library.records.getSync(first.get(objs.driver)!)!;
+  const driver = (await b.ctx.library.records.get(first.get(objs.driver)!))!;
   t.equal(driver.versions.length, 1, 'same content: no new version');
 });
 

@@ -43,7 +43,7 @@ t.test('R-28 a commit that fails at its last write leaves nothing behind, and co
   restore();
   t.equal(failed.status, 500, 'the fault is the server’s');
   t.same(counts(b), before, 'no task sequence, folder, content record or link was left');
-  t.same(b.ctx.library.records.listSync(), [], 'no content record either');
+  t.same(await b.ctx.library.records.list(), [], 'no content record either');
   t.equal(await imported(b), 0, 'and no audit record of an import');
 
   const done = await must(b, 'POST', `/task-sequences/import/${plan.json.planId}/commit`, {});

@@ -6,6 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { ContentObject } from '../../../content/model.js';
 import type { ApiHarness, ApiResponse, Json } from '../../fixtures/api-harness.js';
 
 export interface Teardowns {
@@ -108,8 +109,14 @@ export const planPath = (h: ApiHarness, rel: string): Promise<ApiResponse> => h.
 /** What a site holds, for comparisons: task sequences and content by id. */
 export async function snapshot(h: ApiHarness): Promise<{ ts: Json[]; content: Json[] }> {
   const ts = (await must(h, 'GET', '/task-sequences')).items;
-  const content = h.ctx.library.records.listSync();
+  const content = (await h.ctx.library.records.list()) as unknown as Json[];
   return { ts, content };
+}
+
+/** A content record as stored (the harness's SQLite rows, read past the repository). */
+export function storedContent(h: ApiHarness, id: string): ContentObject | undefined {
+  const row = h.db.prepare('SELECT doc FROM content WHERE id = ?').get(id) as { doc: string } | undefined;
+  return row ? (JSON.parse(row.doc) as ContentObject) : undefined;
 }
 
 /** Counts of the tables an import writes: a refused import leaves them all as they were. */

@@ -102,7 +102,7 @@ t.test('R-28 R-32 content files that do not match the export, or a missing NAME_
     t.equal(r.status, status, r.body);
     t.match(r.json.message, message);
     t.same(counts(b), before, 'nothing half-imported');
-    t.same(b.ctx.library.records.listSync(), [], 'no content record either');
+    t.same(await b.ctx.library.records.list(), [], 'no content record either');
   };
   writeFileSync(wim, Buffer.alloc(10000, 4)); // same size, other bytes
   await attempt(new RegExp(`build_files/${objs.osImage}/install\\.wim does not match the export: it lists 10000 bytes with sha256`), 422);

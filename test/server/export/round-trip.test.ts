@@ -13,10 +13,10 @@ import type { TaskSequence } from '../../../policy/task-sequences/model.js';
 import { readArchive } from '../../../server/site/export/archive-read.js';
 import { getDoc } from '../../../server/store/docs.js';
 import { apiHarness, collection, type ApiHarness, type Json } from '../../fixtures/api-harness.js';
-import { exportTo, must, planPath, richSite, SECRETS } from './fixture.js';
+import { exportTo, must, planPath, richSite, SECRETS, storedContent } from './fixture.js';
 
 const docOf = (h: ApiHarness, id: string): TaskSequence => getDoc<TaskSequence>(h.db, 'task_sequences', id)!;
-const recordOf = (h: ApiHarness, id: string): ContentObject => h.ctx.library.records.getSync(id)!;
+const recordOf = (h: ApiHarness, id: string): ContentObject => storedContent(h, id)!;
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => path.join(dir, f)).filter((f) => statSync(f).isFile());

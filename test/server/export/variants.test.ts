@@ -9,7 +9,7 @@ import path from 'node:path';
 import tar from 'tar-stream';
 import t from 'tap';
 import { apiHarness, type ApiHarness, type Json } from '../../fixtures/api-harness.js';
-import { counts, exportTo, must, planPath, planUpload, richSite } from './fixture.js';
+import { counts, exportTo, must, planPath, planUpload, richSite, storedContent } from './fixture.js';
 
 async function commit(h: ApiHarness, planId: string, actions: Record<string, string> = {}): Promise<Map<string, string>> {
   const done = await must(h, 'POST', `/task-sequences/import/${planId}/commit`, { actions });
@@ -82,7 +82,7 @@ t.test('R-27 R-28 without content: objects are created without a version and wit
   t.match(os, { usable: false, unusableReason: /no content version/, versionCount: 0 });
   // Issue 13 M-4: a folder of the exporting site's host is never taken (test/server/security/import-trust.test.ts).
   t.equal(os.sourcePath, '', 'no source folder: the one the file names is ignored');
-  t.ok(plan.warnings.some((w: string) => w.startsWith('source folders named in the file are ignored') && w.includes((a.ctx.library.records.getSync(objs.osImage)!.sourcePath))), 'and the plan says so');
+  t.ok(plan.warnings.some((w: string) => w.startsWith('source folders named in the file are ignored') && w.includes((storedContent(a, objs.osImage)!.sourcePath))), 'and the plan says so');
   t.match(await must(b, 'GET', `/content/${ids.get(objs.tools)}`), { usable: true, withoutSource: true }, 'a package without source files stays usable');
   let blobs = 0;
   for await (const _ of b.ctx.library.store.list()) blobs++;
@@ -125,7 +125,7 @@ t.test('R-28 an uploaded .zip with its NAME_files sent as a tar: verified, store
   t.same(JSON.parse(put.body), { files: 9, bytes: JSON.parse(put.body).bytes });
   t.equal((await must(b, 'GET', `/task-sequences/import/${plan.json.planId}`)).file.filesPresent, true);
   const ids = await commit(b, plan.json.planId);
-  const os = b.ctx.library.records.getSync(ids.get(objs.osImage)!)!;
+  const os = storedContent(b, ids.get(objs.osImage)!)!;
   t.equal(os.sourcePath, path.join(b.dataDir, 'imports', 'uploads', plan.json.planId, 'lab_files', objs.osImage));
   t.ok(existsSync(path.join(os.sourcePath, 'install.wim')), 'the uploaded folder stays: it is the source now');
   t.notOk(existsSync(path.join(b.dataDir, 'imports', 'uploads', plan.json.planId, 'lab.zip')));

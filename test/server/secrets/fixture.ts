@@ -73,12 +73,14 @@ export async function openSecretSite(t: Teardowns, dataDir: string, env: Record<
   });
   const log = createLogger('trace', sink);
   const config = loadConfig({ env, flags: { 'data-dir': dataDir } });
-  const { db, ctx } = await openSite(config, log);
+  const site = await openSite(config, log);
+  const { ctx } = site;
+  const db = site.db!;
   let app: FastifyInstance;
   try {
     app = await buildApp({ ctx, log, publicUrl: () => 'http://192.0.2.10:8080', bootFiles: new RootedFileSource([path.join(dataDir, 'tftproot')]), fetch: fakePoint });
   } catch (e) {
-    db.close();
+    await site.close();
     throw e;
   }
   const admin = (await createToken(ctx, 'test', { name: 'secrets test admin', role: 'admin' })).token;
@@ -87,7 +89,7 @@ export async function openSecretSite(t: Teardowns, dataDir: string, env: Record<
     if (closed) return;
     closed = true;
     await app.close();
-    db.close();
+    await site.close();
   };
   t.teardown(close);
   const call = async (method: string, url: string, body?: unknown, token = admin) => {

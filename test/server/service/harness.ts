@@ -4,7 +4,7 @@
  * Every child is bounded by a timeout and killed in teardown, so nothing outlives the test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -115,7 +115,7 @@ export async function spawnService(t: Teardowns, opts: SpawnOptions): Promise<Ch
 }
 
 export interface Service extends Child {
-  /** The admin token the service wrote to DATA_DIR/admin.token. */
+  /** The admin token the service wrote to DATA_DIR/admin.token ('' when it wrote none). */
   readonly adminToken: string;
 }
 
@@ -139,7 +139,9 @@ export async function startService(t: Teardowns, opts: SpawnOptions & { readyTim
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  const adminToken = readFileSync(path.join(opts.dataDir, 'admin.token'), 'utf8').trim();
+  // A second node on a shared database finds an admin token there and writes none.
+  const file = path.join(opts.dataDir, 'admin.token');
+  const adminToken = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
   return { ...child, adminToken };
 }
 

@@ -31,7 +31,7 @@ export async function pointRoutes(api: FastifyInstance, ctx: SiteContext): Promi
   // Prestaged files arrive as the raw request stream: they can be far larger than any body limit.
   api.addContentTypeParser(['application/gzip', 'application/octet-stream'], (_req, payload, done) => done(null, payload));
 
-  api.get('/point/inventory', { config, schema: { tags } }, async () => ({ items: inventory(ctx) }));
+  api.get('/point/inventory', { config, schema: { tags } }, async () => ({ items: await inventory(ctx) }));
   api.post('/point/validate', { config, schema: { tags, body: Type.Optional(Type.Object({ contentId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false })) } }, async (req) => ({
     results: await validateHeld(ctx, (req.body as { contentId?: string } | undefined)?.contentId),
   }));
