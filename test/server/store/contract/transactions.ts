@@ -3,6 +3,8 @@ import type { Test } from 'tap';
 import type { StatusMessage } from '../../../../policy/status.js';
 import { StoreUsageError, type SiteRepos } from '../../../../server/site/repos/store.js';
 import type { Impl } from './harness.js';
+import { newComputer } from '../../../../policy/computers.js';
+import type { StoreChange } from '../../../../server/site/repos/changes.js';
 
 const runStarted = (id: string): StatusMessage => ({
   id,
@@ -103,5 +105,35 @@ export function transactionContract(t: Test, impl: Impl): void {
     t.equal(await store.settings.get('x'), undefined, 'and wrote nothing');
     await store.close();
     await t.rejects(store.settings.get('x'), /store is closed/, 'a closed store refuses calls');
+  });
+
+  t.test('policy changes reach onCommitted after COMMIT, with what was written, and never after a rollback', async (t) => {
+    const { store } = await impl.fresh(t);
+    const heard: StoreChange[][] = [];
+    const stop = store.onCommitted((c) => heard.push([...c]));
+    const pc = { ...newComputer('16777230', { name: 'PC-HEARD', macAddresses: ['02:00:00:00:00:30'] }) };
+    await store.transaction(async (tx) => {
+      await tx.computers.put(pc, 1);
+      await tx.settings.put('site', { pxe: { enabled: false } });
+      await tx.settings.put('not-policy', 1);
+      await tx.audit.append({ at: 1, actor: 'a', action: 'x', target: 't', message: 'm', details: {} });
+      t.same(heard, [], 'nothing is reported before COMMIT');
+    });
+    t.same(heard, [[{ kind: 'doc', table: 'computers', id: pc.id, doc: pc }, { kind: 'settings', value: { pxe: { enabled: false } } }]], 'one report per transaction, policy inputs only, with their values');
+    heard.length = 0;
+    await t.rejects(
+      store.transaction(async (tx) => {
+        await tx.computers.delete(pc.id);
+        throw new Error('refused');
+      }),
+      /refused/,
+    );
+    t.same(heard, [], 'a rollback reports nothing');
+    await store.computers.delete(pc.id);
+    t.same(heard, [[{ kind: 'doc', table: 'computers', id: pc.id, doc: null }]], 'a write outside a transaction is reported when it returns');
+    heard.length = 0;
+    await store.status.insert(runStarted('not-policy'));
+    t.same(heard, [], 'a status message is no policy input');
+    stop();
   });
 }
