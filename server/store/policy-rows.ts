@@ -1,18 +1,9 @@
 /**
- * Policy inputs that are rows, not documents: the site settings row and the R-19 records.
+ * R-19 records as rows (the SQLite deployments repository writes them through these).
  * Each write tells the change journal what it changed, so the policy state applies it.
  */
 import { recordChange } from './change-journal.js';
 import type { Db } from './db.js';
-
-export function readSiteSettingsRow(db: Db): string | undefined {
-  return (db.prepare("SELECT value FROM settings WHERE name = 'site'").get() as { value: string } | undefined)?.value;
-}
-
-export function writeSiteSettingsRow(db: Db, value: string): void {
-  db.prepare("INSERT INTO settings (name, value) VALUES ('site', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value").run(value);
-  recordChange(db, { kind: 'settings', value: JSON.parse(value) as unknown });
-}
 
 export interface PxeStartRow {
   readonly computerId: string;

@@ -15,10 +15,7 @@ import { holdingArgs, holdingOf, holdingsQuery, JOBS_PAGE_SQL, openPointSecret, 
 import { checkPage, sqlitePlaceholder } from '../rows.js';
 import type { SqliteExec, Statements } from './statements.js';
 
-/*
- * Synchronous reads on a connection: the repositories below use them, and so does the one site
- * module still on `ctx.db` (content-policy.ts, through store/points.ts).
- */
+/* Synchronous reads on a connection: the repositories below use them, and tests read rows with them. */
 export const sqlitePoints = (db: Db): DistributionPoint[] => allDocs<DistributionPoint>(db, 'distribution_points', 'id');
 
 /** The point's tokens; null when it has none, or when they cannot be decrypted (logged by the opener). */

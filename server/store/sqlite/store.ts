@@ -5,9 +5,8 @@
  * lock: a transaction holds it from BEGIN IMMEDIATE to COMMIT, and an `await` inside it cannot
  * let another caller's statement slip into it (or read what it has not committed).
  *
- * While the site still writes through `ctx.db` directly, that code does not take this lock: a
- * transaction here must only await this store's calls (they settle at once), so no timer or I/O
- * callback of the old code runs before it commits. docs/database.md has the plan.
+ * A transaction's callback should await only its `tx` calls (they settle at once): the SQLite
+ * transaction stays open across its awaits, and any other await would hold the lock for longer.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { StoreUsageError, type SiteRepos, type SiteStore } from '../../site/repos/store.js';
