@@ -4,6 +4,7 @@
  *
  *   npm run bench:api
  *   node --import tsx bench/api.ts --computers 10000 --duration 3      # a quick smoke run
+ *   npm run bench:api -- --database-url postgres://…                   # the same on PostgreSQL
  *
  * 1. Builds a site in a temporary data directory, in this process, through the site operations
  *    the API uses (importComputers, createCollection, createTs, deploy…): 100,000 computers,
@@ -79,8 +80,11 @@ const { values: opts } = parseArgs({
     'log-level': { type: 'string', default: 'warn' },
     seed: { type: 'string', default: '20260315' },
     keep: { type: 'boolean', default: false },
+    /** The site database (OSDEPLOY_DATABASE_URL): a postgres:// URL runs the site on PostgreSQL; it should be an empty database. */
+    'database-url': { type: 'string' },
   },
 });
+const databaseUrl = opts['database-url'] ?? null;
 const N = {
   computers: Number(opts.computers),
   collections: Number(opts.collections),
@@ -109,7 +113,10 @@ interface Loaded {
 }
 
 function loadSite(): Promise<Loaded> {
-  return generateSite({ computers: N.computers, collections: N.collections, deployments: N.deployments, tmpPrefix: 'osdeploy-bench-api-' }, random);
+  return generateSite(
+    { computers: N.computers, collections: N.collections, deployments: N.deployments, tmpPrefix: 'osdeploy-bench-api-', ...(databaseUrl ? { configFlags: { 'database-url': databaseUrl } } : {}) },
+    random,
+  );
 }
 
 // ------------------------------------------------------------------ 2. the service, as a child
@@ -130,6 +137,7 @@ async function startChild(dataDir: string, port: number): Promise<ChildProcess> 
   // The UDP boot roles are not measured here (and their fixed ports may be taken).
   for (const flag of Object.values(CONFIG_KEYS).map((k) => k.flag)) if (flag === 'pxe' || flag === 'tftp') args.push(`--${flag}`, 'off');
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OSDEPLOY_')));
+  if (databaseUrl) args.push('--database-url', databaseUrl);
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -192,7 +200,7 @@ async function measure(base: string, route: Route, duration: number): Promise<Me
 const quantile = (sorted: Float64Array, q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
 
 async function main(): Promise<void> {
-  console.log(`bench/api: ${fmt(N.computers)} computers, ${N.collections} collections, ${fmt(N.deployments)} deployments; ${N.connections} connections, ${N.duration} s per route`);
+  console.log(`bench/api: ${fmt(N.computers)} computers, ${N.collections} collections, ${fmt(N.deployments)} deployments; ${N.connections} connections, ${N.duration} s per route; database: ${databaseUrl ? 'PostgreSQL' : 'SQLite'}`);
   console.log(`machine: nproc ${os.availableParallelism()}, ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, node ${process.version}\n`);
 
   const site = await loadSite();

@@ -28,6 +28,10 @@ export interface DistributionJob {
   readonly items: readonly JobItem[];
   readonly skipped: readonly Skipped[];
   readonly finishedAt: number | null;
+  /** The site node running the job (absent on jobs older versions wrote; server/site/heartbeat.ts). */
+  readonly node?: string;
+  /** Epoch ms: when that node last refreshed the job (its heartbeat). */
+  readonly aliveAt?: number;
 }
 
 export interface JobProgress {

@@ -2,6 +2,7 @@
  * Composition root (DESIGN.md lesson 9): config → logger → stores → services; signals;
  * graceful shutdown. The only place that wires real clocks, sockets and the environment.
  */
+import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -91,7 +92,9 @@ export async function openSite(config: Config, log: Logger, now: () => number = 
     const blobs = new FsContentStore(contentStoreRoot(config.dataDir));
     const library = { store: blobs, records: new SiteLibraryRecords(() => store.content, now) };
     const snapshot = new SnapshotCache(store, config.siteCode, log);
-    const ctx: SiteContext = { siteCode: config.siteCode, dataDir: path.resolve(config.dataDir), now, log, snapshot, library, store, statusWriter };
+    // The node id: PostgreSQL's store names itself in change notices; on SQLite one per process.
+    const node = store instanceof PgSiteStore ? store.node : randomUUID();
+    const ctx: SiteContext = { siteCode: config.siteCode, dataDir: path.resolve(config.dataDir), now, node, log, snapshot, library, store, statusWriter };
     if (store instanceof PgSiteStore && target.kind === 'postgres') {
       // Other nodes' writes arrive as deltas; a gap (a lost connection) means a rebuild.
       changes = new ChangeListener(target.url, store.node, {

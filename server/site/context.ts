@@ -18,6 +18,8 @@ export interface SiteContext {
   /** The data directory (DATA_DIR): keys, boot files, content blobs, media, export sessions. */
   readonly dataDir: string;
   readonly now: () => number;
+  /** This process's id among the site's nodes: owner of the background jobs it runs (heartbeat.ts). */
+  readonly node: string;
   readonly log: Logger;
   readonly snapshot: SnapshotCache;
   /** The content library: records in the site database, blobs in DATA_DIR/content/store. */

@@ -45,6 +45,18 @@ export class JobExecution {
     return failed;
   }
 
+  /** The heartbeat: this node still runs the job (written after the job's earlier writes). */
+  beat(): Promise<void> {
+    this.#touch();
+    this.publish(this.#job);
+    return this.#write((tx) => tx.distributionJobs.put(this.#job));
+  }
+
+  /** Stamps the job with its owner and the time, so every write it makes is a heartbeat too. */
+  #touch(): void {
+    this.#job = { ...this.#job, node: this.ctx.node, aliveAt: this.ctx.now() };
+  }
+
   async run(signal: AbortSignal): Promise<void> {
     const byPoint = new Map<string, number[]>();
     this.#job.items.forEach((item, i) => byPoint.set(item.pointId, [...(byPoint.get(item.pointId) ?? []), i]));
@@ -110,6 +122,7 @@ export class JobExecution {
   /** An item finished: the job and the point's holding are written together (with the audit of a failure). */
   async #finish(index: number, update: ItemUpdate): Promise<void> {
     this.#update(index, update);
+    this.#touch();
     const item = this.#job.items[index]!;
     await this.#write(async (tx) => {
       // The job as it is when this write runs: never older than what an earlier write stored.

@@ -17,6 +17,7 @@ import { INTERRUPTED, JobExecution } from './distribution-run.js';
 import { getPointOr404, pointView, type PointView } from './points.js';
 import type { Page } from './repositories.js';
 import { getTaskSequence } from './task-sequences.js';
+import { heartbeat, HEARTBEAT_MS, ownerGone, ownerStopped, type Heartbeat } from './heartbeat.js';
 
 export interface ContentChoice {
   readonly taskSequenceId?: string;
@@ -62,6 +63,9 @@ export async function contentOfChoice(ctx: SiteContext, choice: ContentChoice): 
 export class DistributionService {
   readonly runner: JobRunner;
   readonly #live = new Map<string, DistributionJob>();
+  /** The heartbeats of the jobs this node runs or has queued. */
+  readonly #beats = new Map<string, Heartbeat>();
+  #sweep: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly ctx: SiteContext,
@@ -70,9 +74,17 @@ export class DistributionService {
     this.runner = new JobRunner({ now: ctx.now, log: opts.log, concurrency: opts.concurrency ?? 2 });
   }
 
-  /** Before the first request: jobs the last run left unfinished are failed (their transfers stopped with it). */
-  start(): Promise<void> {
-    return this.#recoverInterrupted();
+  /**
+   * Before the first request: unfinished jobs whose node stopped (no heartbeat for
+   * STALE_AFTER_MS, or no owner recorded) are failed; those another live node runs are left to
+   * it. The same check then runs every other heartbeat, for nodes that stop while this one runs.
+   */
+  async start(): Promise<void> {
+    await this.#recoverInterrupted();
+    this.#sweep = setInterval(() => {
+      this.#recoverInterrupted().catch((err: unknown) => this.opts.log.warn({ err }, 'distribution jobs of stopped nodes could not be failed'));
+    }, 2 * HEARTBEAT_MS);
+    this.#sweep.unref();
   }
 
   /** Points the wizard offers for this content: those holding every current version are not listed. */
@@ -97,7 +109,8 @@ export class DistributionService {
       const plan = planDistribution(content, targets.pointIds, await tx.holdings.list({ contentIds: content.map((c) => c.id) }), req.redistribute === true);
       if (plan.problems.length) throw new PolicyError('refused', plan.problems.map((p) => p.reason).join('; '), { rule: 'R-07', field: 'contentIds' });
       if (plan.items.length === 0) return { job: null, skipped: plan.skipped };
-      const job = newJob(await tx.ids.claim('distributionJob', (n) => `J${n}`), ctx.now(), actor, `${req.redistribute ? 'redistribute' : 'distribute'} ${what} to ${targets.pointIds.join(', ')}`, plan.items, plan.skipped, req.redistribute === true);
+      const planned = newJob(await tx.ids.claim('distributionJob', (n) => `J${n}`), ctx.now(), actor, `${req.redistribute ? 'redistribute' : 'distribute'} ${what} to ${targets.pointIds.join(', ')}`, plan.items, plan.skipped, req.redistribute === true);
+      const job: DistributionJob = { ...planned, node: ctx.node, aliveAt: ctx.now() };
       await tx.distributionJobs.put(job);
       for (const i of job.items) {
         await tx.holdings.put({ pointId: i.pointId, contentId: i.contentId, version: i.version, manifestSha256: i.manifestSha256, state: 'inProgress', reason: null, jobId: job.id, updatedAt: ctx.now() });
@@ -115,10 +128,15 @@ export class DistributionService {
 
   #submit(job: DistributionJob): void {
     const execution = new JobExecution(this.ctx, this.opts, job, (j) => this.#live.set(j.id, j));
+    // From submission: a job queued behind others is this node's too.
+    const beat = heartbeat(() => execution.beat(), this.opts.log, `distribution job ${job.id}`);
+    this.#beats.set(job.id, beat);
     this.runner.submit(job.id, async (signal) => {
       try {
         await execution.run(signal);
       } finally {
+        this.#beats.delete(job.id);
+        await beat.stop();
         this.#live.delete(job.id);
       }
     });
@@ -143,19 +161,37 @@ export class DistributionService {
   }
 
   async close(): Promise<void> {
+    if (this.#sweep) clearInterval(this.#sweep);
+    this.#sweep = null;
     await this.runner.close();
+    // Jobs still queued were dropped by the runner: failed now, rather than when their heartbeat goes stale.
+    const dropped = [...this.#live.values()];
+    for (const beat of this.#beats.values()) await beat.stop();
+    this.#beats.clear();
+    this.#live.clear();
+    if (dropped.length === 0) return;
+    await transact(this.ctx, async (tx) => {
+      for (const job of dropped) await JobExecution.interrupt(tx, this.ctx, job, INTERRUPTED);
+    }).catch((err: unknown) => this.opts.log.warn({ err }, 'queued distribution jobs could not be failed at shutdown'));
   }
 
   #view(job: DistributionJob): JobView {
     return { ...job, progress: progressOf(job) };
   }
 
-  /** A job the last run left unfinished failed: its transfers stopped with that process. */
+  /** An unfinished job whose node stopped is failed: its transfers stopped with that process. */
   async #recoverInterrupted(): Promise<void> {
-    const jobs = await this.ctx.store.distributionJobs.unfinished();
+    const gone = (j: DistributionJob): boolean => !this.#live.has(j.id) && (j.state === 'queued' || j.state === 'running') && ownerGone(j, this.ctx.now());
+    const jobs = (await this.ctx.store.distributionJobs.unfinished()).filter(gone);
     if (jobs.length === 0) return;
     await transact(this.ctx, async (tx) => {
-      for (const job of jobs) await JobExecution.interrupt(tx, this.ctx, job, INTERRUPTED);
+      for (const listed of jobs) {
+        // Read again in the transaction: its node may have written a heartbeat or finished it meanwhile.
+        const job = await tx.distributionJobs.get(listed.id);
+        if (!job || !gone(job)) continue;
+        this.opts.log.warn({ job: job.id, node: job.node ?? null }, `distribution job ${job.id}: ${ownerStopped(job)}; failing its unfinished items`);
+        await JobExecution.interrupt(tx, this.ctx, job, `interrupted: ${ownerStopped(job)}; distribute again`);
+      }
     });
   }
 }

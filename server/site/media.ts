@@ -21,6 +21,7 @@ import { mediaPolicy, referencedContent, stagedContent } from './media-policy.js
 import { privateDir, restrictTree } from './private-files.js';
 import type { MediaRecord } from './repositories.js';
 import { createToken, revokeToken, type Role } from './tokens.js';
+import { heartbeat, ownerGone, ownerStopped } from './heartbeat.js';
 
 /** The data directory is where the site database lives (main.ts opens DATA_DIR/site.db). */
 export const dataDirOf = (ctx: SiteContext): string => ctx.dataDir;
@@ -41,12 +42,12 @@ const jobsOf = (ctx: SiteContext): Map<string, Job> => {
 
 export function mediaView(ctx: SiteContext, r: MediaRecord) {
   const job = jobsOf(ctx).get(r.id);
-  // A build the service no longer runs (it restarted mid-build) will never finish.
-  const interrupted = r.state === 'building' && !job;
+  // A build no node runs any more (this one does not, and its node's heartbeat is stale) will never finish.
+  const interrupted = r.state === 'building' && !job && ownerGone(r, ctx.now());
   return {
     ...r,
     state: interrupted ? 'failed' : r.state,
-    error: interrupted ? 'the build was interrupted (the service restarted); build the media again' : r.error,
+    error: interrupted ? `the build was interrupted (${ownerStopped(r)}); build the media again` : r.error,
     createdAt: new Date(r.createdAt).toISOString(),
     expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt).toISOString(),
     expired: r.expiresAt !== null && ctx.now() >= r.expiresAt,
@@ -122,6 +123,8 @@ export async function createMedia(ctx: SiteContext, by: MediaRequester, input: M
       createdBy: actor,
       error: null,
       output: null,
+      node: ctx.node,
+      aliveAt: ctx.now(),
     };
     await tx.media.insert(r);
     const details = { type: r.type, format: r.format, protected: r.protected, deploymentId: r.deploymentId, expiresAt: r.expiresAt, tokenId: r.tokenId };
@@ -141,17 +144,30 @@ export async function createMedia(ctx: SiteContext, by: MediaRequester, input: M
   };
   const job: Job = { progress: null, done: Promise.resolve() };
   const previous = queues.get(ctx.store) ?? Promise.resolve();
+  // From the request on (a build queued behind another is this node's too); stopped before the final write.
+  const beat = heartbeat(() => transact(ctx, (tx) => tx.media.update({ ...record, aliveAt: ctx.now() })), ctx.log, `media ${record.id}`);
   // runBuild records its own failures; this catches only bookkeeping that failed too (a closed database).
   const run = previous
-    .then(() => runBuild(ctx, record, plan, secrets, contentIds, (e) => (job.progress = e)))
+    .then(() => runBuild(ctx, record, plan, secrets, contentIds, (e) => (job.progress = e), () => beat.stop()))
     .catch((err: unknown) => ctx.log.error({ err, media: record.id }, `media ${record.id}: the build could not be recorded`));
   queues.set(ctx.store, run);
-  job.done = run.finally(() => jobsOf(ctx).delete(record.id));
+  job.done = run.finally(async () => {
+    await beat.stop();
+    jobsOf(ctx).delete(record.id);
+  });
   jobsOf(ctx).set(record.id, job);
   return mediaView(ctx, record);
 }
 
-async function runBuild(ctx: SiteContext, r: MediaRecord, plan: MediaPlan, secrets: MediaSecrets, contentIds: readonly string[], progress: (e: BuildEvent) => void): Promise<void> {
+async function runBuild(
+  ctx: SiteContext,
+  r: MediaRecord,
+  plan: MediaPlan,
+  secrets: MediaSecrets,
+  contentIds: readonly string[],
+  progress: (e: BuildEvent) => void,
+  stopHeartbeat: () => Promise<void>,
+): Promise<void> {
   const dir = mediaDir(ctx, r.id);
   try {
     const source = librarySource(ctx.library);
@@ -193,7 +209,9 @@ async function runBuild(ctx: SiteContext, r: MediaRecord, plan: MediaPlan, secre
     await privateDir(dir);
     const result = await buildMedia(spec, source, path.join(dir, '.work'), out, progress);
     await restrictTree(dir);
-    const done: MediaRecord = { ...r, state: 'ready', output: { name: outputName(r), size: result.size, sha256: result.sha256, files: result.manifest.files.length } };
+    const done: MediaRecord = { ...r, state: 'ready', aliveAt: ctx.now(), output: { name: outputName(r), size: result.size, sha256: result.sha256, files: result.manifest.files.length } };
+    // No heartbeat may land after the final state (it would write `building` back).
+    await stopHeartbeat();
     await transact(ctx, async (tx) => {
       await tx.media.update(done);
       await audit(tx, ctx, 'system', { action: 'media.built', target: r.id, message: `${r.type} media ${r.id} built (${result.size} bytes)`, details: { sha256: result.sha256 } });
@@ -202,8 +220,9 @@ async function runBuild(ctx: SiteContext, r: MediaRecord, plan: MediaPlan, secre
     const message = (e as Error).message ?? String(e);
     ctx.log.warn({ media: r.id, err: message }, `media ${r.id} build failed`);
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    await stopHeartbeat();
     await transact(ctx, async (tx) => {
-      await tx.media.update({ ...r, state: 'failed', error: message });
+      await tx.media.update({ ...r, state: 'failed', error: message, aliveAt: ctx.now() });
       // No media carries the token now; it must not stay usable.
       if (r.tokenId) await tx.tokens.revoke(r.tokenId, ctx.now());
       await audit(tx, ctx, 'system', { action: 'media.failed', target: r.id, message: `${r.type} media ${r.id} failed: ${message}`, details: {} });
@@ -242,6 +261,7 @@ export async function deleteMedia(ctx: SiteContext, actor: string, id: string): 
   // R-31: a technician manages the media they built; an administrator any media.
   if (actor.startsWith('technician:') && r.createdBy !== actor) throw forbidden(`media ${id} was built by ${r.createdBy}: a technician deletes only media they built`);
   if (jobsOf(ctx).has(id)) throw conflict(`media ${id} is still building; delete it when the build ends`, 'id');
+  if (r.state === 'building' && !ownerGone(r, ctx.now())) throw conflict(`media ${id} is still building on another node (${r.node}); delete it when the build ends`, 'id');
   await transact(ctx, async (tx) => {
     if (r.tokenId) {
       const token = await tx.tokens.byId(r.tokenId);

@@ -12,12 +12,11 @@ export class StoreStatusWriter implements StatusWriter {
 
   write(rows: readonly StatusRow[], now: number): Promise<StatusWriteResult> {
     return this.store.transaction(async (tx) => {
-      const inserted: boolean[] = [];
+      // One statement for the messages, then the few R-19 records they start.
+      const inserted = await tx.status.insertMany(rows.map((r) => JSON.parse(r.doc) as StatusMessage));
       const pxeStartsAdded: { computerId: string; deploymentId: string }[] = [];
-      for (const r of rows) {
-        const isNew = await tx.status.insert(JSON.parse(r.doc) as StatusMessage);
-        inserted.push(isNew);
-        if (isNew && r.requiredPxeStart && (await tx.deployments.addPxeStart({ computerId: r.computerId, deploymentId: r.deploymentId, startedAt: now })))
+      for (const [i, r] of rows.entries()) {
+        if (inserted[i] && r.requiredPxeStart && (await tx.deployments.addPxeStart({ computerId: r.computerId, deploymentId: r.deploymentId, startedAt: now })))
           pxeStartsAdded.push({ computerId: r.computerId, deploymentId: r.deploymentId });
       }
       return { inserted, pxeStartsAdded, thread: 0 };

@@ -37,6 +37,10 @@ export interface MediaRecord {
   readonly createdBy: string;
   readonly error: string | null;
   readonly output: MediaOutput | null;
+  /** The site node building it (absent on records older versions wrote; server/site/heartbeat.ts). */
+  readonly node?: string;
+  /** Epoch ms: when that node last refreshed the record while building (its heartbeat). */
+  readonly aliveAt?: number;
 }
 
 export interface MediaRepo {

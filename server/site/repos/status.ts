@@ -22,6 +22,8 @@ export interface RequiredPxeStart {
 export interface StatusRepo {
   /** Stores the message; false when a message with its id is stored already (nothing changes). */
   insert(message: StatusMessage): Promise<boolean>;
+  /** Stores a batch in order (one round trip where the engine allows); per message, stored (true) or a duplicate (false). */
+  insertMany(messages: readonly StatusMessage[]): Promise<boolean[]>;
   /** A deployment's messages, in arrival order. */
   ofDeployment(deploymentId: string): Promise<StatusMessage[]>;
   /** A computer's messages, in arrival order. */

@@ -16,6 +16,27 @@ export class PgStatusRepo implements StatusRepo {
     return ((await this.q(sql, [m.id, m.at, m.computerId, m.deploymentId, m.kind, doc])).rowCount ?? 0) > 0;
   }
 
+  /** One statement for the batch: the rows in array order (so `seq` follows it), duplicates skipped. */
+  async insertMany(messages: readonly StatusMessage[]): Promise<boolean[]> {
+    if (messages.length === 0) return [];
+    const cols: [string[], number[], string[], string[], string[], string[]] = [[], [], [], [], [], []];
+    for (const m of messages) {
+      cols[0].push(m.id);
+      cols[1].push(m.at);
+      cols[2].push(m.computerId);
+      cols[3].push(m.deploymentId);
+      cols[4].push(m.kind);
+      cols[5].push(jsonText(m, `status message ${m.id}`));
+    }
+    const sql =
+      'INSERT INTO status_messages (id, at, computer_id, deployment_id, kind, doc) ' +
+      'SELECT id, at, computer_id, deployment_id, kind, doc FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS u(id, at, computer_id, deployment_id, kind, doc, n) ORDER BY n ' +
+      'ON CONFLICT (id) DO NOTHING RETURNING id';
+    const stored = new Set((await this.q<{ id: string }>(sql, cols)).rows.map((r) => r.id));
+    // A message sent twice in one batch is stored once: the first is new, the second a duplicate.
+    return messages.map((m) => stored.delete(m.id));
+  }
+
   async ofDeployment(deploymentId: string): Promise<StatusMessage[]> {
     return parse((await this.q<{ doc: string }>('SELECT doc FROM status_messages WHERE deployment_id = $1 ORDER BY seq', [deploymentId])).rows);
   }

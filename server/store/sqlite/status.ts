@@ -7,6 +7,8 @@ import type { SqliteExec } from './statements.js';
 
 const parse = (rows: { doc: string }[]): StatusMessage[] => rows.map((r) => JSON.parse(r.doc) as StatusMessage);
 
+const INSERT_SQL = 'INSERT INTO status_messages (id, at, computer_id, deployment_id, kind, doc) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING';
+
 export class SqliteStatusRepo implements StatusRepo {
   constructor(private readonly exec: SqliteExec) {}
 
@@ -14,9 +16,14 @@ export class SqliteStatusRepo implements StatusRepo {
     const doc = jsonText(m, `status message ${m.id}`);
     return this.exec(
       (q) =>
-        q.run('INSERT INTO status_messages (id, at, computer_id, deployment_id, kind, doc) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING', m.id, m.at, m.computerId, m.deploymentId, m.kind, doc)
+        q.run(INSERT_SQL, m.id, m.at, m.computerId, m.deploymentId, m.kind, doc)
           .changes > 0,
     );
+  }
+
+  async insertMany(messages: readonly StatusMessage[]): Promise<boolean[]> {
+    const rows = messages.map((m) => [m.id, m.at, m.computerId, m.deploymentId, m.kind, jsonText(m, `status message ${m.id}`)] as const);
+    return this.exec((q) => q.db.transaction(() => rows.map((r) => q.run(INSERT_SQL, ...r).changes > 0))());
   }
 
   async ofDeployment(deploymentId: string): Promise<StatusMessage[]> {

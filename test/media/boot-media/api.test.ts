@@ -27,6 +27,8 @@ async function build(h: ApiHarness, body: Record<string, unknown>): Promise<Json
   if (res.status !== 202 || res.json.state !== 'building') throw new Error(`${res.status} ${res.body}`);
   const done = await mediaBuilt(h.ctx, res.json.id);
   if (done.state !== 'ready') throw new Error(`media ${done.id}: ${done.state} ${done.error}`);
+  const stored = await h.ctx.store.media.get(done.id);
+  if (stored?.node !== h.ctx.node || typeof stored.aliveAt !== 'number') throw new Error(`media ${done.id} does not name the node that built it`);
   return done;
 }
 
@@ -230,4 +232,34 @@ t.test('R-31 a technician deletes only media they built; an administrator any', 
   t.equal((await h.call('DELETE', `/media/${mine.id}`, { token: h.tokens.technician })).status, 204, 'its builder can');
   const second = await build(h, body);
   t.equal((await h.call('DELETE', `/media/${second.id}`, { token: h.tokens.admin })).status, 204, 'an administrator can delete any');
+});
+
+t.test('several nodes: a build another live node runs stays building; once its heartbeat is stale it reads failed, with the reason', async (t) => {
+  const h = await apiHarness(t);
+  const id = `${h.ctx.siteCode}M09999`;
+  await h.ctx.store.media.insert({
+    id, type: 'bootable', format: 'tar', state: 'building', protected: false, siteUrl: 'http://192.0.2.10:8080', architecture: 'x64', mediaForm: 'usb',
+    bootImageId: 'PS100001', deploymentId: null, preferred: null, allowUnattended: false, variableNames: [], tokenId: null,
+    createdAt: h.ctx.now(), expiresAt: null, createdBy: 'technician:test', error: null, output: null, node: 'node-A', aliveAt: h.ctx.now(),
+  });
+  h.clock.advance(90_000);
+  t.match((await h.call('GET', `/media/${id}`)).json, { state: 'building', error: null }, 'heartbeat 90 s old: node A still builds it');
+  const busy = await h.call('DELETE', `/media/${id}`);
+  t.equal(busy.status, 409);
+  t.match(busy.json.message, /still building on another node \(node-A\)/);
+
+  h.clock.advance(31_000);
+  t.match((await h.call('GET', `/media/${id}`)).json, { state: 'failed', error: 'the build was interrupted (node node-A that ran it stopped (last heartbeat 2026-03-02T09:00:00.000Z)); build the media again' });
+  t.equal((await h.call('DELETE', `/media/${id}`)).status, 204, 'a build no node runs can be deleted');
+});
+
+t.test('a build record an older version left building (no owner) reads failed', async (t) => {
+  const h = await apiHarness(t);
+  const id = `${h.ctx.siteCode}M09998`;
+  await h.ctx.store.media.insert({
+    id, type: 'bootable', format: 'tar', state: 'building', protected: false, siteUrl: 'http://192.0.2.10:8080', architecture: 'x64', mediaForm: 'usb',
+    bootImageId: 'PS100001', deploymentId: null, preferred: null, allowUnattended: false, variableNames: [], tokenId: null,
+    createdAt: h.ctx.now(), expiresAt: null, createdBy: 'technician:test', error: null, output: null,
+  });
+  t.match((await h.call('GET', `/media/${id}`)).json, { state: 'failed', error: 'the build was interrupted (the service that ran it stopped); build the media again' });
 });

@@ -55,6 +55,7 @@ t.test('R-07 distribute a task sequence: a background job, per point and package
   t.match(started.json, { job: { id: 'J1', items: [{ pointId: 'DP1', contentId: pkgId, version: 1 }] }, skipped: [{ contentId: /PS1/, reason: /no source files/ }] });
   const job = await waitJob(h, 'J1');
   t.match(job, { state: 'completed', progress: { percent: 100, counts: { installed: 1 } }, items: [{ state: 'installed', reason: null }] });
+  t.match(await h.ctx.store.distributionJobs.get('J1'), { node: h.ctx.node, aliveAt: h.ctx.now() }, 'the job names the node that ran it and its last heartbeat');
   t.match((await must(h, 'GET', `/content/${pkgId}/status`)).items, [{ pointId: 'DP1', version: 1, state: 'installed' }]);
 
   const again = await h.call('POST', '/distributions', { body: { taskSequenceId: tsId, pointIds: ['DP1'] } });
@@ -147,4 +148,29 @@ t.test('R-07 a job the last run left unfinished is failed with the reason at the
   await restarted.start();
   t.match(await h.ctx.store.distributionJobs.get('J77'), { state: 'completedWithFailures', items: [{ state: 'failed', reason: /interrupted/ }] });
   t.match(await h.ctx.store.holdings.list({ contentId: pkgId }), [{ state: 'failed', reason: /interrupted/ }]);
+});
+
+t.test('R-07 several nodes: a starting node leaves a job another live node runs, and fails it once that node\'s heartbeat is stale', async (t) => {
+  const { h, pkgId } = await scenario(t);
+  const v = (await h.ctx.library.records.get(pkgId))!.versions[0]!;
+  const job = newJob('J78', h.ctx.now(), 'test', 'running on node A', [{ pointId: 'DP1', contentId: pkgId, version: 1, manifestSha256: v.manifestSha256, bytes: v.totalSize, files: 2 }], []);
+  const running = { ...job, state: 'running' as const, items: [{ ...job.items[0]!, state: 'inProgress' as const, startedAt: h.ctx.now() }], node: 'node-A', aliveAt: h.ctx.now() };
+  await h.ctx.store.distributionJobs.put(running);
+  await h.ctx.store.holdings.put({ pointId: 'DP1', contentId: pkgId, version: 1, manifestSha256: v.manifestSha256, state: 'inProgress', reason: null, jobId: 'J78', updatedAt: 0 });
+  const startNode = async (node: string) => {
+    const service = new DistributionService({ ...h.ctx, node }, { publicUrl: () => 'http://x', log: h.app.log as never });
+    t.teardown(() => service.close());
+    await service.start();
+  };
+
+  h.clock.advance(90_000);
+  await startNode('node-B');
+  t.same(await h.ctx.store.distributionJobs.get('J78'), running, 'heartbeat 90 s old: node A still runs it, untouched');
+  t.match(await h.ctx.store.holdings.list({ contentId: pkgId }), [{ state: 'inProgress', reason: null }]);
+
+  h.clock.advance(31_000);
+  await startNode('node-C');
+  const reason = /^interrupted: node node-A that ran it stopped \(last heartbeat 2026-03-02T09:00:00\.000Z\); distribute again$/;
+  t.match(await h.ctx.store.distributionJobs.get('J78'), { state: 'completedWithFailures', node: 'node-A', items: [{ state: 'failed', reason }] }, 'no heartbeat for over 2 minutes: failed, with the reason');
+  t.match(await h.ctx.store.holdings.list({ contentId: pkgId }), [{ state: 'failed', reason }]);
 });

@@ -29,6 +29,16 @@ function messages(): StatusMessage[] {
 }
 
 export function statusContract(t: Test, impl: Impl): void {
+  t.test('a batch is stored in one call, in its order; duplicates (earlier, or twice in the batch) are answered as such', async (t) => {
+    const { store } = await impl.fresh(t);
+    t.same(await store.status.insertMany([]), []);
+    t.equal(await store.status.insert(m('b0', PC1, 'PS120001', 'r9', 'runStarted')), true);
+    const batch = [m('b2', PC1, 'PS120001', 'r9', 'stepStarted'), m('b0', PC1, 'PS120001', 'r9', 'runStarted'), m('b1', PC1, 'PS120001', 'r9', 'progress'), m('b2', PC1, 'PS120001', 'r9', 'stepStarted')];
+    t.same(await store.status.insertMany(batch), [true, false, true, false]);
+    t.same((await store.status.ofComputer(PC1)).map((x) => x.id), ['b0', 'b2', 'b1'], 'arrival order is the batch order');
+    t.same(await store.transaction((tx) => tx.status.insertMany([m('b3', PC1, 'PS120001', 'r9', 'progress')])), [true], 'inside a transaction too');
+  });
+
   t.test('status messages: stored once, returned whole in arrival order, and runs derive from them', async (t) => {
     const { store } = await impl.fresh(t);
     const sent = messages();
