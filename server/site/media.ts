@@ -47,7 +47,7 @@ export function mediaView(ctx: SiteContext, r: MediaRecord) {
   return {
     ...r,
     state: interrupted ? 'failed' : r.state,
-    error: interrupted ? `the build was interrupted (${ownerStopped(r)}); build the media again` : r.error,
+    error: interrupted ? `the build was interrupted: ${ownerStopped(r)}; build the media again` : r.error,
     createdAt: new Date(r.createdAt).toISOString(),
     expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt).toISOString(),
     expired: r.expiresAt !== null && ctx.now() >= r.expiresAt,

@@ -234,14 +234,19 @@ t.test('R-31 a technician deletes only media they built; an administrator any', 
   t.equal((await h.call('DELETE', `/media/${second.id}`, { token: h.tokens.admin })).status, 204, 'an administrator can delete any');
 });
 
+/** A media record left `building` by a node (its owner fields), as another node reads it. */
+function insertBuilding(h: ApiHarness, id: string, owner: { node?: string; aliveAt?: number }): Promise<void> {
+  return h.ctx.store.media.insert({
+    id, type: 'bootable', format: 'tar', state: 'building', protected: false, siteUrl: 'http://192.0.2.10:8080', architecture: 'x64', mediaForm: 'usb',
+    bootImageId: 'PS100001', deploymentId: null, preferred: null, allowUnattended: false, variableNames: [], tokenId: null,
+    createdAt: h.ctx.now(), expiresAt: null, createdBy: 'technician:test', error: null, output: null, ...owner,
+  });
+}
+
 t.test('several nodes: a build another live node runs stays building; once its heartbeat is stale it reads failed, with the reason', async (t) => {
   const h = await apiHarness(t);
   const id = `${h.ctx.siteCode}M09999`;
-  await h.ctx.store.media.insert({
-    id, type: 'bootable', format: 'tar', state: 'building', protected: false, siteUrl: 'http://192.0.2.10:8080', architecture: 'x64', mediaForm: 'usb',
-    bootImageId: 'PS100001', deploymentId: null, preferred: null, allowUnattended: false, variableNames: [], tokenId: null,
-    createdAt: h.ctx.now(), expiresAt: null, createdBy: 'technician:test', error: null, output: null, node: 'node-A', aliveAt: h.ctx.now(),
-  });
+  await insertBuilding(h, id, { node: 'node-A', aliveAt: h.ctx.now() });
   h.clock.advance(90_000);
   t.match((await h.call('GET', `/media/${id}`)).json, { state: 'building', error: null }, 'heartbeat 90 s old: node A still builds it');
   const busy = await h.call('DELETE', `/media/${id}`);
@@ -249,17 +254,13 @@ t.test('several nodes: a build another live node runs stays building; once its h
   t.match(busy.json.message, /still building on another node \(node-A\)/);
 
   h.clock.advance(31_000);
-  t.match((await h.call('GET', `/media/${id}`)).json, { state: 'failed', error: 'the build was interrupted (node node-A that ran it stopped (last heartbeat 2026-03-02T09:00:00.000Z)); build the media again' });
+  t.match((await h.call('GET', `/media/${id}`)).json, { state: 'failed', error: 'the build was interrupted: node node-A that ran it stopped (last heartbeat 2026-03-02T09:00:00.000Z); build the media again' });
   t.equal((await h.call('DELETE', `/media/${id}`)).status, 204, 'a build no node runs can be deleted');
 });
 
 t.test('a build record an older version left building (no owner) reads failed', async (t) => {
   const h = await apiHarness(t);
   const id = `${h.ctx.siteCode}M09998`;
-  await h.ctx.store.media.insert({
-    id, type: 'bootable', format: 'tar', state: 'building', protected: false, siteUrl: 'http://192.0.2.10:8080', architecture: 'x64', mediaForm: 'usb',
-    bootImageId: 'PS100001', deploymentId: null, preferred: null, allowUnattended: false, variableNames: [], tokenId: null,
-    createdAt: h.ctx.now(), expiresAt: null, createdBy: 'technician:test', error: null, output: null,
-  });
-  t.match((await h.call('GET', `/media/${id}`)).json, { state: 'failed', error: 'the build was interrupted (the service that ran it stopped); build the media again' });
+  await insertBuilding(h, id, {});
+  t.match((await h.call('GET', `/media/${id}`)).json, { state: 'failed', error: 'the build was interrupted: the service that ran it stopped; build the media again' });
 });
