@@ -56,3 +56,9 @@ export function checkPage(page: { offset: number; limit: number }): void {
   if (!Number.isSafeInteger(page.offset) || page.offset < 0) throw new RangeError(`offset must be a whole number ≥ 0, not ${page.offset}`);
   if (!Number.isSafeInteger(page.limit) || page.limit < 0) throw new RangeError(`limit must be a whole number ≥ 0, not ${page.limit}`);
 }
+
+/** The id statements both engines run (site/repos/ids.ts; placeholders by `p`): advance a kind's counter, claim an id. */
+export const ID_SQL = (p: (i: number) => string) => ({
+  advance: `INSERT INTO counters (name, value) VALUES (${p(1)}, 1) ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value`,
+  claim: `INSERT INTO site_ids (id, kind) VALUES (${p(1)}, ${p(2)}) ON CONFLICT (id) DO NOTHING`,
+});

@@ -24,8 +24,3 @@ export function checkIdKind(kind: string): asserts kind is IdKind {
   if (!(ID_KINDS as readonly string[]).includes(kind)) throw new Error(`unknown id kind ${JSON.stringify(kind)}; one of ${ID_KINDS.join(', ')}`);
 }
 
-/** Statements both engines run (placeholders by `p`): advance a counter, claim an id. */
-export const ID_SQL = (p: (i: number) => string) => ({
-  advance: `INSERT INTO counters (name, value) VALUES (${p(1)}, 1) ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value`,
-  claim: `INSERT INTO site_ids (id, kind) VALUES (${p(1)}, ${p(2)}) ON CONFLICT (id) DO NOTHING`,
-});

@@ -4,8 +4,8 @@
  * deployment to leave no gap. The upsert's row lock orders concurrent transactions under READ
  * COMMITTED: the second waits for the first to commit and adds one to it.
  */
-import { checkIdKind, ID_SQL, type IdKind, type IdRepo } from '../../site/repos/ids.js';
-import { pgPlaceholder } from '../rows.js';
+import { checkIdKind, type IdKind, type IdRepo } from '../../site/repos/ids.js';
+import { ID_SQL, pgPlaceholder } from '../rows.js';
 import { oneRow, type PgQuery } from './query.js';
 
 const SQL = ID_SQL(pgPlaceholder);

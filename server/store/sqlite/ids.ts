@@ -1,6 +1,6 @@
 /** Ids on SQLite: per-kind rows of `counters` and the claims of `site_ids` (migration 7), in the caller's transaction. */
-import { checkIdKind, ID_SQL, type IdKind, type IdRepo } from '../../site/repos/ids.js';
-import { sqlitePlaceholder } from '../rows.js';
+import { checkIdKind, type IdKind, type IdRepo } from '../../site/repos/ids.js';
+import { ID_SQL, sqlitePlaceholder } from '../rows.js';
 import type { SqliteExec } from './statements.js';
 
 const SQL = ID_SQL(sqlitePlaceholder);
