@@ -207,7 +207,8 @@ async function main(): Promise<void> {
   console.log('load (in process, through the site operations):');
   for (const [what, t] of Object.entries(site.timings)) console.log(`  ${what.padEnd(48)} ${fmt(t).padStart(8)} ms`);
   console.log(`  counts: ${JSON.stringify(site.counts)}`);
-  console.log(`  site.db: ${fmt(statSync(path.join(site.dataDir, 'site.db')).size / 2 ** 20, 1)} MB\n`);
+  if (!databaseUrl) console.log(`  site.db: ${fmt(statSync(path.join(site.dataDir, 'site.db')).size / 2 ** 20, 1)} MB`);
+  console.log('');
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
