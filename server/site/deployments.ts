@@ -76,13 +76,21 @@ export interface DeploymentFilter {
 }
 
 /** Oldest first; a site has tens to hundreds of deployments, read whole and paged here. */
+/** Deployments oldest first (created, then id), as the repository lists them; one sorted copy per policy version. */
+let sorted: { readonly version: number; readonly snapshot: object; readonly list: readonly Deployment[] } | null = null;
+function deploymentsInOrder(ctx: SiteContext): readonly Deployment[] {
+  if (sorted?.snapshot === ctx.snapshot && sorted.version === ctx.snapshot.version) return sorted.list;
+  const list = [...ctx.snapshot.get().deployments.values()].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  sorted = { version: ctx.snapshot.version, snapshot: ctx.snapshot, list };
+  return list;
+}
+
+/**
+ * Pages the deployments from the policy state, where every deployment is in memory and current
+ * (read-your-writes): listing reads no database, on either engine.
+ */
 export async function listDeployments(ctx: SiteContext, f: DeploymentFilter = {}): Promise<{ items: Deployment[]; total: number; offset: number; limit: number }> {
-  const repo = ctx.store.deployments;
-  const matching = f.collectionId
-    ? (await repo.ofCollection(f.collectionId)).filter((d) => !f.taskSequenceId || d.taskSequenceId === f.taskSequenceId)
-    : f.taskSequenceId
-      ? await repo.ofTaskSequence(f.taskSequenceId)
-      : await repo.list();
+  const matching = deploymentsInOrder(ctx).filter((d) => (!f.collectionId || d.collectionId === f.collectionId) && (!f.taskSequenceId || d.taskSequenceId === f.taskSequenceId));
   const offset = f.offset ?? 0;
   const limit = f.limit ?? 100;
   return { items: matching.slice(offset, offset + limit).map(withDefaults), total: matching.length, offset, limit };
